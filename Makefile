@@ -1,0 +1,90 @@
+# strata: `make` builds ./strata, `make check` runs the tests (plain and
+# under ASan+UBSan), `make fuzz` runs the front-end fuzzer, V=1 shows commands.
+-include config.mk
+ifeq ($(DEP_LIBS),)
+$(error run ./configure first (./configure --install-deps installs the libraries))
+endif
+
+PREFIX ?= /usr/local
+CFLAGS ?= -O2 -g
+WARN = -Wall -Wextra -Werror -Wno-unused-parameter
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEP_CFLAGS) -Itool
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+SRC = $(sort $(wildcard tool/*.c))
+LIBSRC = $(filter-out tool/main.c,$(SRC))
+HDR = $(wildcard tool/*.h)
+OBJ = $(SRC:tool/%.c=build/%.o)
+LIBOBJ = $(LIBSRC:tool/%.c=build/%.o)
+SANOBJ = $(SRC:tool/%.c=build/san/%.o)
+SANLIBOBJ = $(LIBSRC:tool/%.c=build/san/%.o)
+TESTS = $(patsubst tests/%.c,%,$(filter-out tests/fuzz_front.c,$(wildcard tests/*.c)))
+
+all: strata
+
+strata: $(OBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(DEP_LIBS)
+
+build/%.o: tool/%.c $(HDR) config.mk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+build/san/%.o: tool/%.c $(HDR) config.mk
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC san  $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -c -o $@ $<
+
+build/strata-san: $(SANOBJ)
+	@$(if $(Q),echo "  LD san  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(SANOBJ) $(DEP_LIBS)
+
+build/test-%: tests/%.c tests/check.h $(LIBOBJ)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIBOBJ) $(DEP_LIBS)
+
+build/san/test-%: tests/%.c tests/check.h $(SANLIBOBJ)
+	@$(if $(Q),echo "  LD san  $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests -o $@ $< $(SANLIBOBJ) $(DEP_LIBS)
+
+testbins: strata $(TESTS:%=build/test-%)
+sanbins: build/strata-san $(TESTS:%=build/san/test-%)
+
+# the whole suite, then again under ASan+UBSan
+check: testbins sanbins
+	$(Q)STRATA=$(CURDIR)/strata TESTBIN=$(CURDIR)/build sh tests/run plain && \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	STRATA=$(CURDIR)/build/strata-san TESTBIN=$(CURDIR)/build/san STRATA_SAN=1 sh tests/run asan+ubsan
+
+# the suite once, without sanitizers (quicker while working)
+test: testbins
+	$(Q)STRATA=$(CURDIR)/strata TESTBIN=$(CURDIR)/build sh tests/run plain
+
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 $(DEP_CFLAGS) -Itool -fsanitize=fuzzer,address,undefined
+build/fuzz-front: tests/fuzz_front.c $(LIBSRC) $(HDR)
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz_front.c $(LIBSRC) $(DEP_LIBS)
+
+# make fuzz FUZZ_SECONDS=600
+fuzz: build/fuzz-front
+	sh bench/fuzz $(or $(FUZZ_SECONDS),60)
+
+bench: strata
+	sh bench/run
+
+install: strata
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 strata $(DESTDIR)$(PREFIX)/bin/strata
+
+clean:
+	rm -rf build strata
+
+.PHONY: all check test testbins sanbins fuzz bench install clean
+.DELETE_ON_ERROR:

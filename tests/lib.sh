@@ -1,0 +1,39 @@
+# tests/lib.sh: sourced by the numbered shell tests.
+# ok NAME | fail NAME WHY | skip NAME WHY print the lines tests/run counts.
+set -u
+: "${STRATA:?}"
+top=${STRATA_TOP:-$(cd "$(dirname "$0")/.." && pwd)}
+T=$(mktemp -d "${TMPDIR:-/tmp}/strata-t.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+export STRATA_STORE="$T/store"
+
+ok() { echo "ok $1"; }
+fail() { echo "FAIL $1: $2"; }
+skip() { echo "skip $1: $2"; }
+
+# check NAME CMD...: ok when CMD succeeds
+check() {
+	name=$1; shift
+	if "$@" >"$T/.out" 2>"$T/.err"; then ok "$name"; else fail "$name" "$* -> $(head -c 300 "$T/.err")"; fi
+}
+
+# check_err NAME 'EXPECTED STDERR LINE' CMD...: CMD must exit 1 and print exactly
+# one stderr line equal to EXPECTED
+check_err() {
+	name=$1 want=$2; shift 2
+	"$@" >"$T/.out" 2>"$T/.err"
+	rc=$?
+	got=$(cat "$T/.err")
+	if [ "$rc" -ne 1 ]; then
+		fail "$name" "exit $rc, want 1 (stderr: $got)"
+	elif [ "$got" != "$want" ]; then
+		fail "$name" "stderr [$got] want [$want]"
+	else
+		ok "$name"
+	fi
+}
+
+# need TOOL...: true when every tool is on PATH
+need() {
+	for t in "$@"; do command -v "$t" >/dev/null 2>&1 || return 1; done
+}

@@ -1,0 +1,5 @@
+#ifndef STRATA_CMD_H
+#define STRATA_CMD_H
+/* the subcommands; each takes its own argv (argv[0] is the command name) and returns the exit status */
+int cmd_parse(int argc, char **argv);
+#endif

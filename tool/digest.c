@@ -1,0 +1,87 @@
+#include "digest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "util.h"
+
+struct sha256 {
+	EVP_MD_CTX *ctx;
+};
+
+struct sha256 *sha256_new(void)
+{
+	struct sha256 *h = xmalloc(sizeof *h);
+	h->ctx = EVP_MD_CTX_new();
+	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+		fatal("sha256: openssl failed to initialise");
+	return h;
+}
+
+void sha256_update(struct sha256 *h, const void *p, size_t n)
+{
+	if (n && EVP_DigestUpdate(h->ctx, p, n) != 1)
+		fatal("sha256: openssl update failed");
+}
+
+void sha256_final(struct sha256 *h, char out[DIGEST_SIZE])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32)
+		fatal("sha256: openssl final failed");
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+	memcpy(out, "sha256:", 7);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+void digest_buf(const void *p, size_t n, char out[DIGEST_SIZE])
+{
+	struct sha256 *h = sha256_new();
+	sha256_update(h, p, n);
+	sha256_final(h, out);
+}
+
+int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_sys(err, "%s", path);
+	struct sha256 *h = sha256_new();
+	static __thread char buf[1 << 16];
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof buf);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_sys(err, "read %s", path);
+			close(fd);
+			sha256_final(h, out);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		sha256_update(h, buf, (size_t)r);
+	}
+	close(fd);
+	sha256_final(h, out);
+	return 0;
+}
+
+int digest_valid(const char *s)
+{
+	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != DIGEST_LEN)
+		return 0;
+	for (const char *p = s + 7; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return 1;
+}

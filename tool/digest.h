@@ -1,0 +1,23 @@
+#ifndef STRATA_DIGEST_H
+#define STRATA_DIGEST_H
+/* SHA-256 digests (OpenSSL libcrypto) as OCI writes them: "sha256:" + 64 lower-case hex */
+#include <stddef.h>
+
+struct error;
+
+enum { DIGEST_LEN = 71, DIGEST_SIZE = 72 }; /* strlen("sha256:") + 64, and with the NUL */
+
+struct sha256;
+/* a new streaming SHA-256 context */
+struct sha256 *sha256_new(void);
+void sha256_update(struct sha256 *h, const void *p, size_t n);
+/* finish into out ("sha256:hex") and free h */
+void sha256_final(struct sha256 *h, char out[DIGEST_SIZE]);
+/* digest of a buffer */
+void digest_buf(const void *p, size_t n, char out[DIGEST_SIZE]);
+/* digest of a file's content; 0 or -1 with err */
+int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err);
+/* 1 when s is a well-formed "sha256:" + 64 lower-case hex digest, else 0 */
+int digest_valid(const char *s);
+
+#endif

@@ -1,0 +1,30 @@
+#ifndef STRATA_EXPAND_H
+#define STRATA_EXPAND_H
+/* Word expansion exactly as the reference Dockerfile shell lexer
+   (moby/buildkit frontend/dockerfile/shell/lex.go): quotes, escapes,
+   $V ${V} and the ${V:-w} ${V-w} ${V:+w} ${V+w} ${V:?m} ${V?m}
+   ${V#p} ${V##p} ${V%p} ${V%%p} ${V/p/r} ${V//p/r} forms. */
+#include <stdbool.h>
+
+struct arena;
+struct env;
+struct strv;
+
+struct expand {
+	struct arena *a;        /* results and error messages live here */
+	const struct env *env;  /* variables in scope */
+	int escape;             /* the escape token: '\\' or '`' */
+	bool raw_quotes;        /* keep quote characters in the result (heredoc bodies) */
+	bool raw_escapes;       /* keep escape tokens in the result (heredoc bodies) */
+	bool skip_unset;        /* leave $V of an unset V as written */
+	struct strv *matched;   /* if set, names referenced and set are added (once each) */
+	struct strv *unmatched; /* if set, names referenced and unset are added (once each) */
+	const char *err;        /* after a failure: what is wrong, one line, no position */
+};
+
+/* expand word as one field (quote removal, no field splitting) into *out; 0, or -1 with x->err set */
+int expand_word(struct expand *x, const char *word, char **out);
+/* expand word with field splitting at unquoted blanks (also from unquoted expansions); 0, or -1 with x->err */
+int expand_words(struct expand *x, const char *word, struct strv *out);
+
+#endif

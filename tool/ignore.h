@@ -1,0 +1,26 @@
+#ifndef STRATA_IGNORE_H
+#define STRATA_IGNORE_H
+/* .dockerignore: reading the file and matching paths exactly as the reference
+   (moby/patternmatcher and its ignorefile package). */
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strv;
+
+/* the pattern list of a .dockerignore file's bytes (BOM, comments, trimming,
+   cleaning, leading '/' removed, '!' kept), appended to out (malloc'd strings) */
+void ignore_read(const char *data, size_t len, struct strv *out);
+
+/* a compiled pattern list; later patterns win, '!' re-includes */
+struct ignore;
+/* compile n patterns; NULL with *err (malloc'd, one line) when one is invalid */
+struct ignore *ignore_new(const char *const *patterns, size_t n, char **err);
+void ignore_free(struct ignore *ig);
+/* true when path (relative, '/'-separated, used as given) or any parent
+   directory of it is excluded (upstream MatchesOrParentMatches) */
+bool ignore_match(const struct ignore *ig, const char *path);
+/* true when some '!' pattern could re-include something under dir, so a
+   walker must descend into an excluded directory */
+bool ignore_has_exceptions(const struct ignore *ig);
+
+#endif

@@ -1,0 +1,45 @@
+#ifndef STRATA_LAYER_H
+#define STRATA_LAYER_H
+/* Writing one image layer under the layer contract of DESIGN.md: entries
+   sorted bytewise by path, pax-restricted tar through libarchive, mtime =
+   epoch with 0 ns and no atime/ctime/birthtime, empty uname/gname, only
+   security.capability kept, hard links to the first path in sorted order,
+   gzip through zlib at a fixed level with header mtime 0, fixed OS byte, no
+   name; diff_id and blob digest computed in the same pass. */
+#include <stddef.h>
+
+#include "digest.h"
+
+struct error;
+
+enum layer_type { LAYER_REG, LAYER_DIR, LAYER_SYMLINK, LAYER_CHAR, LAYER_BLOCK, LAYER_FIFO };
+
+struct layer_entry {
+	const char *path;    /* in the layer: relative, no "./", no leading or trailing '/' */
+	enum layer_type type;
+	unsigned mode;       /* permission bits with suid/sgid/sticky (07777) */
+	unsigned uid, gid;
+	const char *src;     /* LAYER_REG: host file to read the content from; NULL: use data/size */
+	const char *data;    /* LAYER_REG with src NULL: the content */
+	long long size;      /* LAYER_REG: content size (checked against src while writing) */
+	const char *link;    /* LAYER_SYMLINK: the target, written as given */
+	unsigned long long hardlink_key; /* LAYER_REG: nonzero and equal for the paths of one file;
+	                                    the first in sorted order carries the content, the others
+	                                    are written as hard links to it */
+	unsigned devmajor, devminor;     /* LAYER_CHAR, LAYER_BLOCK (a whiteout is written by the caller as a
+	                                    LAYER_REG ".wh.NAME" of size 0) */
+	const void *cap;     /* security.capability xattr value, or NULL */
+	size_t caplen;
+};
+
+struct layer_digests {
+	char diff_id[DIGEST_SIZE];  /* sha256 of the uncompressed tar */
+	char digest[DIGEST_SIZE];   /* sha256 of the gzip stream (the blob) */
+	long long size;             /* bytes of the gzip stream */
+};
+
+/* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err */
+int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
+		struct error *err);
+
+#endif

@@ -1,0 +1,749 @@
+#include "parse.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "env.h"
+#include "expand.h"
+#include "scan.h"
+#include "util.h"
+
+static const char *const instr_names[] = {
+	[I_UNKNOWN] = "", [I_ADD] = "ADD", [I_ARG] = "ARG", [I_CMD] = "CMD", [I_COPY] = "COPY",
+	[I_ENTRYPOINT] = "ENTRYPOINT", [I_ENV] = "ENV", [I_EXPOSE] = "EXPOSE", [I_FROM] = "FROM",
+	[I_HEALTHCHECK] = "HEALTHCHECK", [I_LABEL] = "LABEL", [I_MAINTAINER] = "MAINTAINER",
+	[I_ONBUILD] = "ONBUILD", [I_RUN] = "RUN", [I_SHELL] = "SHELL", [I_STOPSIGNAL] = "STOPSIGNAL",
+	[I_USER] = "USER", [I_VOLUME] = "VOLUME", [I_WORKDIR] = "WORKDIR",
+};
+
+enum instr instr_lookup(const char *kw)
+{
+	for (size_t i = 1; i < sizeof instr_names / sizeof instr_names[0]; i++)
+		if (!strcasecmp(kw, instr_names[i]))
+			return (enum instr)i;
+	return I_UNKNOWN;
+}
+
+const char *instr_name(enum instr i)
+{
+	return instr_names[i];
+}
+
+/* Go's utf8.DecodeRune: the rune at s and its width; invalid bytes give U+FFFD, width 1 */
+static uint32_t decode_rune(const char *str, size_t n, size_t *w)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char lo = 0x80, hi = 0xBF;
+	if (n == 0) {
+		*w = 0;
+		return 0xFFFD;
+	}
+	if (s[0] < 0x80) {
+		*w = 1;
+		return s[0];
+	}
+	size_t need;
+	uint32_t r;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		need = 2, r = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		need = 3, r = s[0] & 0x0F;
+		if (s[0] == 0xE0)
+			lo = 0xA0;
+		if (s[0] == 0xED)
+			hi = 0x9F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		need = 4, r = s[0] & 0x07;
+		if (s[0] == 0xF0)
+			lo = 0x90;
+		if (s[0] == 0xF4)
+			hi = 0x8F;
+	} else {
+		*w = 1;
+		return 0xFFFD;
+	}
+	if (n < need || s[1] < lo || s[1] > hi) {
+		*w = 1;
+		return 0xFFFD;
+	}
+	for (size_t i = 1; i < need; i++) {
+		if (i > 1 && (s[i] < 0x80 || s[i] > 0xBF)) {
+			*w = 1;
+			return 0xFFFD;
+		}
+		r = (r << 6) | (s[i] & 0x3F);
+	}
+	*w = need;
+	return r;
+}
+
+static void put_rune(struct buf *b, uint32_t r)
+{
+	if (r < 0x80) {
+		buf_putc(b, (int)r);
+	} else if (r < 0x800) {
+		buf_putc(b, (int)(0xC0 | (r >> 6)));
+		buf_putc(b, (int)(0x80 | (r & 0x3F)));
+	} else if (r < 0x10000) {
+		buf_putc(b, (int)(0xE0 | (r >> 12)));
+		buf_putc(b, (int)(0x80 | ((r >> 6) & 0x3F)));
+		buf_putc(b, (int)(0x80 | (r & 0x3F)));
+	} else {
+		buf_putc(b, (int)(0xF0 | (r >> 18)));
+		buf_putc(b, (int)(0x80 | ((r >> 12) & 0x3F)));
+		buf_putc(b, (int)(0x80 | ((r >> 6) & 0x3F)));
+		buf_putc(b, (int)(0x80 | (r & 0x3F)));
+	}
+}
+
+/* unicode.IsSpace of a rune */
+static bool rune_space(uint32_t r)
+{
+	switch (r) {
+	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0:
+	case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
+		return true;
+	}
+	return r >= 0x2000 && r <= 0x200A;
+}
+
+/* strings.TrimSpace on [*s, *s + *n) */
+static void trim_space(const char **s, size_t *n)
+{
+	size_t k;
+	while (*n > 0 && (k = uspace(*s, *n)) > 0)
+		*s += k, *n -= k;
+	for (;;) {
+		if (*n >= 1 && uspace(*s + *n - 1, 1) == 1) {
+			(*n)--;
+			continue;
+		}
+		if (*n >= 2 && uspace(*s + *n - 2, 2) == 2) {
+			*n -= 2;
+			continue;
+		}
+		if (*n >= 3 && uspace(*s + *n - 3, 3) == 3) {
+			*n -= 3;
+			continue;
+		}
+		break;
+	}
+}
+
+/* [\t\v\f\r ] */
+static bool ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
+}
+
+struct args {
+	const char **v;
+	size_t *off;
+	size_t n, cap;
+	struct arena *a;
+};
+
+static void args_push(struct args *av, const char *s, size_t off)
+{
+	if (av->n == av->cap) {
+		size_t cap = av->cap ? av->cap * 2 : 8;
+		const char **v = arena_alloc(av->a, cap * sizeof *v);
+		size_t *o = arena_alloc(av->a, cap * sizeof *o);
+		if (av->n) {
+			memcpy(v, av->v, av->n * sizeof *v);
+			memcpy(o, av->off, av->n * sizeof *o);
+		}
+		av->v = v, av->off = o, av->cap = cap;
+	}
+	av->v[av->n] = s;
+	av->off[av->n] = off;
+	av->n++;
+}
+
+struct ctx {
+	struct arena *a;
+	const char *path;
+	int escape;
+	const struct logline *ll;
+};
+
+static noreturn void die_at(const struct ctx *c, size_t off, const char *fmt, const char *arg)
+{
+	int line, col;
+	logline_pos(c->ll, off, &line, &col);
+	fatal_at(c->path, line, col, fmt, arg);
+}
+
+static size_t off_of(const struct ctx *c, const char *p)
+{
+	return (size_t)(p - c->ll->text);
+}
+
+/* the reference's extractBuilderFlags: it walks bytes, and a byte >= 0x80 becomes the rune of that value */
+static const char *extract_flags(const struct ctx *c, const char *line, size_t n, struct args *flags)
+{
+	enum { SPACES, WORD, QUOTE } phase = SPACES;
+	struct buf w;
+	buf_init(&w, c->a);
+	buf_putn(&w, "", 0);
+	bool blank_ok = false;
+	unsigned char quote = 0, ch = 0;
+	size_t wstart = 0;
+	for (size_t pos = 0; pos <= n; pos++) {
+		if (pos != n)
+			ch = (unsigned char)line[pos];
+		bool space = ch == ' ' || (ch >= '\t' && ch <= '\r') || ch == 0x85 || ch == 0xA0;
+		if (phase == SPACES) {
+			if (pos == n)
+				break;
+			if (space)
+				continue;
+			if (ch != '-' || pos + 1 == n || line[pos + 1] != '-')
+				return line + pos;
+			phase = WORD;
+			wstart = pos;
+		}
+		if (pos == n) {
+			if (strcmp(w.s, "--") != 0 && (blank_ok || w.len > 0))
+				args_push(flags, w.s, off_of(c, line + wstart));
+			break;
+		}
+		if (phase == WORD) {
+			if (space) {
+				phase = SPACES;
+				if (!strcmp(w.s, "--"))
+					return line + pos;
+				if (blank_ok || w.len > 0)
+					args_push(flags, w.s, off_of(c, line + wstart));
+				buf_init(&w, c->a);
+				buf_putn(&w, "", 0);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = QUOTE;
+				continue;
+			}
+			if (ch == c->escape) {
+				if (pos + 1 == n)
+					continue;
+				ch = (unsigned char)line[++pos];
+			}
+			put_rune(&w, ch);
+			continue;
+		}
+		/* QUOTE */
+		if (ch == quote) {
+			phase = WORD;
+			continue;
+		}
+		if (ch == c->escape) {
+			if (pos + 1 == n) {
+				phase = WORD;
+				continue;
+			}
+			ch = (unsigned char)line[++pos];
+		}
+		put_rune(&w, ch);
+	}
+	return line + n;
+}
+
+/* split [s, s+n) on runs of [\t\v\f\r ] */
+static void split_ws(const struct ctx *c, const char *s, size_t n, struct args *av)
+{
+	if (n == 0)
+		return;
+	size_t i = 0;
+	for (;;) {
+		size_t j = i;
+		while (j < n && !ws(s[j]))
+			j++;
+		args_push(av, arena_strndup(c->a, s + i, j - i), off_of(c, s + i));
+		if (j == n)
+			break;
+		while (j < n && ws(s[j]))
+			j++;
+		i = j;
+	}
+}
+
+enum { JSON_NO = 0, JSON_YES = 1 };
+
+/* parseJSON: 1 with av filled when rest is a JSON array of strings, 0 when it is not JSON */
+static int parse_json(const struct ctx *c, const char *s, size_t n, struct args *av)
+{
+	size_t k;
+	while (n > 0 && (k = uspace(s, n)) > 0)
+		s += k, n -= k;
+	if (n == 0 || s[0] != '[')
+		return JSON_NO;
+	json_error_t jerr;
+	json_t *j = json_loadb(s, n, 0, &jerr);
+	if (!j)
+		return JSON_NO;
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return JSON_NO;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(j, i, v) {
+		if (!json_is_string(v)) {
+			json_decref(j);
+			die_at(c, off_of(c, s), "%s",
+			       "when using JSON array syntax, arrays must be comprised of strings only");
+		}
+		args_push(av, arena_strndup(c->a, json_string_value(v), json_string_length(v)), off_of(c, s));
+	}
+	json_decref(j);
+	return JSON_YES;
+}
+
+/* parseWords: split keeping quotes and escapes, for ENV, LABEL and ARG */
+static void parse_words(const struct ctx *c, const char *s, size_t n, struct args *av)
+{
+	enum { SPACES, WORD, QUOTE } phase = SPACES;
+	struct buf w;
+	buf_init(&w, c->a);
+	buf_putn(&w, "", 0);
+	bool blank_ok = false;
+	uint32_t quote = 0, ch = 0;
+	size_t width = 0, wstart = 0;
+	for (size_t pos = 0; pos <= n; pos += width) {
+		if (pos != n)
+			ch = decode_rune(s + pos, n - pos, &width);
+		if (phase == SPACES) {
+			if (pos == n)
+				break;
+			if (rune_space(ch))
+				continue;
+			phase = WORD;
+			wstart = pos;
+		}
+		if (pos == n) {
+			if (blank_ok || w.len > 0)
+				args_push(av, w.s, off_of(c, s + wstart));
+			break;
+		}
+		if (phase == WORD) {
+			if (rune_space(ch)) {
+				phase = SPACES;
+				if (blank_ok || w.len > 0)
+					args_push(av, w.s, off_of(c, s + wstart));
+				buf_init(&w, c->a);
+				buf_putn(&w, "", 0);
+				blank_ok = false;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = true;
+				phase = QUOTE;
+			}
+			if (ch == (uint32_t)c->escape) {
+				if (pos + width == n)
+					continue;
+				put_rune(&w, ch);
+				pos += width;
+				ch = decode_rune(s + pos, n - pos, &width);
+			}
+			put_rune(&w, ch);
+			continue;
+		}
+		if (ch == quote)
+			phase = WORD;
+		if (ch == (uint32_t)c->escape && quote != '\'') {
+			if (pos + width == n) {
+				phase = WORD;
+				continue;
+			}
+			pos += width;
+			put_rune(&w, ch);
+			ch = decode_rune(s + pos, n - pos, &width);
+		}
+		put_rune(&w, ch);
+	}
+}
+
+static void parse_name_val(const struct ctx *c, const char *kw, const char *s, size_t n, struct args *av)
+{
+	struct args words = {.a = c->a};
+	parse_words(c, s, n, &words);
+	if (words.n == 0)
+		return;
+	if (!strchr(words.v[0], '=')) {
+		size_t i = 0;
+		while (i < n && !ws(s[i]))
+			i++;
+		if (i == n)
+			die_at(c, off_of(c, s), "%s must have two arguments", kw);
+		args_push(av, arena_strndup(c->a, s, i), off_of(c, s));
+		size_t j = i;
+		while (j < n && ws(s[j]))
+			j++;
+		args_push(av, arena_strndup(c->a, s + j, n - j), off_of(c, s + j));
+		args_push(av, "", off_of(c, s + j));
+		return;
+	}
+	for (size_t i = 0; i < words.n; i++) {
+		const char *eq = strchr(words.v[i], '=');
+		if (!eq)
+			die_at(c, words.off[i], "syntax error: can't find = in '%s'; must be of the form name=value",
+			       words.v[i]);
+		args_push(av, arena_strndup(c->a, words.v[i], (size_t)(eq - words.v[i])), words.off[i]);
+		args_push(av, eq + 1, words.off[i] + (size_t)(eq - words.v[i]) + 1);
+		args_push(av, "=", words.off[i] + (size_t)(eq - words.v[i]));
+	}
+}
+
+/* parseMaybeJSON: empty, a JSON array, or the whole text as one argument */
+static bool parse_maybe_json(const struct ctx *c, const char *s, size_t n, struct args *av)
+{
+	if (n == 0)
+		return false;
+	if (parse_json(c, s, n, av))
+		return true;
+	args_push(av, arena_strndup(c->a, s, n), off_of(c, s));
+	return false;
+}
+
+static void node_from_line(const struct ctx *c, const char *line, size_t len, struct node *nd);
+
+static void dispatch(const struct ctx *c, struct node *nd, const char *s, size_t n)
+{
+	struct args av = {.a = c->a};
+	switch (nd->instr) {
+	case I_ADD:
+	case I_COPY:
+	case I_VOLUME:
+		if (parse_json(c, s, n, &av))
+			nd->json = true;
+		else
+			split_ws(c, s, n, &av);
+		break;
+	case I_ARG:
+		parse_words(c, s, n, &av);
+		break;
+	case I_CMD:
+	case I_ENTRYPOINT:
+	case I_RUN:
+	case I_SHELL:
+		nd->json = parse_maybe_json(c, s, n, &av);
+		break;
+	case I_ENV:
+	case I_LABEL:
+		parse_name_val(c, instr_name(nd->instr), s, n, &av);
+		break;
+	case I_EXPOSE:
+	case I_FROM:
+		split_ws(c, s, n, &av);
+		break;
+	case I_HEALTHCHECK: {
+		/* byte-wise unicode.IsSpace, as upstream */
+		size_t sep = 0, next;
+		while (sep < n && !(ws(s[sep]) || s[sep] == '\n' || (unsigned char)s[sep] == 0x85 ||
+				    (unsigned char)s[sep] == 0xA0))
+			sep++;
+		next = sep;
+		while (next < n && (ws(s[next]) || s[next] == '\n' || (unsigned char)s[next] == 0x85 ||
+				    (unsigned char)s[next] == 0xA0))
+			next++;
+		if (sep == 0)
+			break;
+		args_push(&av, arena_strndup(c->a, s, sep), off_of(c, s));
+		nd->json = parse_maybe_json(c, s + next, n - next, &av);
+		break;
+	}
+	case I_MAINTAINER:
+	case I_STOPSIGNAL:
+	case I_USER:
+	case I_WORKDIR:
+		if (n)
+			args_push(&av, arena_strndup(c->a, s, n), off_of(c, s));
+		break;
+	case I_ONBUILD:
+		if (n) {
+			nd->sub = arena_alloc(c->a, sizeof *nd->sub);
+			node_from_line(c, s, n, nd->sub);
+		}
+		break;
+	case I_UNKNOWN:
+		args_push(&av, "", off_of(c, s));
+		break;
+	}
+	nd->args = av.v;
+	nd->argoff = av.off;
+	nd->nargs = av.n;
+}
+
+static void node_from_line(const struct ctx *c, const char *line, size_t len, struct node *nd)
+{
+	memset(nd, 0, sizeof *nd);
+	nd->line = *c->ll;
+	trim_space(&line, &len);
+	size_t k = 0;
+	while (k < len && !ws(line[k]))
+		k++;
+	nd->keyword = arena_strndup(c->a, line, k);
+	nd->instr = instr_lookup(nd->keyword);
+	const char *rest = line + len;
+	struct args flags = {.a = c->a};
+	if (k < len) {
+		size_t j = k;
+		while (j < len && ws(line[j]))
+			j++;
+		rest = extract_flags(c, line + j, len - j, &flags);
+	}
+	nd->flags = flags.v;
+	nd->flagoff = flags.off;
+	nd->nflags = flags.n;
+	size_t rn = (size_t)(line + len - rest);
+	trim_space(&rest, &rn);
+	nd->rest = arena_strndup(c->a, rest, rn);
+	nd->restoff = off_of(c, rest);
+	dispatch(c, nd, rest, rn);
+}
+
+static bool can_heredoc(const struct node *nd)
+{
+	if (nd->instr == I_ONBUILD && nd->sub)
+		nd = nd->sub;
+	return (nd->instr == I_RUN || nd->instr == I_COPY || nd->instr == I_ADD) && !nd->json;
+}
+
+/* the reference's heredoc marker rule for one word: ^(\d*)<<(-?)\s*([^<]*)$, then the name must
+   lex as a single word; returns 1 with h filled, 0 when word is no marker; dies on a bad name */
+static int heredoc_word(const struct ctx *c, const char *word, size_t off, struct heredoc *h)
+{
+	const char *p = word;
+	unsigned long fd = 0;
+	while (*p >= '0' && *p <= '9') {
+		if (fd < 100000000)
+			fd = fd * 10 + (unsigned long)(*p - '0');
+		p++;
+	}
+	if (p[0] != '<' || p[1] != '<')
+		return 0;
+	p += 2;
+	bool chomp = false;
+	if (*p == '-')
+		chomp = true, p++;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\f' || *p == '\r')
+		p++;
+	if (strchr(p, '<') || !*p)
+		return 0;
+	struct env empty;
+	env_init(&empty, c->a);
+	struct strv words, raw;
+	strv_init(&words, c->a);
+	strv_init(&raw, c->a);
+	struct expand x = {.a = c->a, .env = &empty, .escape = '\\', .skip_unset = true};
+	if (expand_words(&x, p, &words) < 0)
+		die_at(c, off, "invalid heredoc marker: %s", x.err);
+	if (words.n != 1)
+		return 0;
+	x.raw_quotes = true;
+	if (expand_words(&x, p, &raw) < 0)
+		die_at(c, off, "invalid heredoc marker: %s", x.err);
+	if (raw.n != 1)
+		die_at(c, off, "internal lexing of heredoc produced inconsistent results: %s", p);
+	size_t q1 = 0, q2 = 0;
+	for (const char *s = words.v[0]; *s; s++)
+		q1 += *s == '\'' || *s == '"';
+	for (const char *s = raw.v[0]; *s; s++)
+		q2 += *s == '\'' || *s == '"';
+	h->name = words.v[0];
+	h->fd = (unsigned)fd;
+	h->chomp = chomp;
+	h->expand = q1 == q2;
+	h->content = "";
+	return 1;
+}
+
+static void find_heredocs(const struct ctx *c, struct scanner *sc, struct node *nd)
+{
+	struct env empty;
+	env_init(&empty, c->a);
+	struct strv words;
+	strv_init(&words, c->a);
+	struct expand x = {.a = c->a, .env = &empty, .escape = '\\', .raw_quotes = true,
+			   .raw_escapes = true, .skip_unset = true};
+	if (expand_words(&x, nd->line.text, &words) < 0)
+		return;
+	struct heredoc *hd = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < words.n; i++) {
+		struct heredoc h;
+		if (!heredoc_word(c, words.v[i], 0, &h))
+			continue;
+		struct heredoc *nh = arena_alloc(c->a, (n + 1) * sizeof *nh);
+		if (n)
+			memcpy(nh, hd, n * sizeof *nh);
+		hd = nh;
+		hd[n++] = h;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char *content;
+		int end;
+		if (!scan_heredoc(sc, hd[i].name, hd[i].chomp, &content, &end))
+			fatal_at(c->path, nd->line.start_line, nd->line.col, "unterminated heredoc %s", hd[i].name);
+		hd[i].content = content;
+		nd->line.end_line = end;
+	}
+	nd->heredocs = hd;
+	nd->nheredocs = n;
+	if (nd->sub) {
+		nd->sub->heredocs = hd;
+		nd->sub->nheredocs = n;
+		nd->sub->line.end_line = nd->line.end_line;
+	}
+}
+
+struct dockerfile *parse_dockerfile(struct arena *a, const char *path, const char *data, size_t len)
+{
+	const char *nul = memchr(data, 0, len);
+	if (nul) {
+		int line = 1, col = 1;
+		for (const char *p = data; p < nul; p++)
+			if (*p == '\n')
+				line++, col = 1;
+			else
+				col++;
+		fatal_at(path, line, col, "NUL byte in Dockerfile");
+	}
+	struct dockerfile *df = arena_alloc(a, sizeof *df);
+	memset(df, 0, sizeof *df);
+	df->path = path;
+	struct scanner *sc = scan_new(a, path, data, len);
+	struct logline ll;
+	size_t cap = 0;
+	while (scan_next(sc, &ll)) {
+		struct ctx c = {.a = a, .path = path, .escape = scan_escape(sc), .ll = &ll};
+		if (df->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct node *nn = arena_alloc(a, cap * sizeof *nn);
+			if (df->n)
+				memcpy(nn, df->nodes, df->n * sizeof *nn);
+			df->nodes = nn;
+		}
+		struct node *nd = &df->nodes[df->n];
+		node_from_line(&c, ll.text, ll.len, nd);
+		if (ll.empty_continuation)
+			df->warnings++;
+		if (can_heredoc(nd))
+			find_heredocs(&c, sc, nd);
+		if (df->n == 0)
+			df->start_line = nd->line.start_line;
+		df->end_line = nd->line.end_line;
+		df->n++;
+	}
+	df->escape = scan_escape(sc);
+	df->syntax = scan_directive(sc, "syntax");
+	df->check = scan_directive(sc, "check");
+	if (df->n == 0)
+		fatal_at(path, scan_line(sc) ? scan_line(sc) : 1, 1, "file with no instructions");
+	return df;
+}
+
+void node_pos(const struct node *n, size_t off, int *line, int *col)
+{
+	logline_pos(&n->line, off, line, col);
+}
+
+/* unicode.IsPrint for a rune >= 0xA0, short of Go's full tables: the spaces, format
+   characters, private use and noncharacters are not printable */
+static bool rune_print(uint32_t r)
+{
+	if (rune_space(r) || r == 0xAD)
+		return false;
+	if ((r >= 0x600 && r <= 0x605) || r == 0x61C || r == 0x6DD || r == 0x70F || r == 0x8E2 ||
+	    r == 0x180E || (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
+	    (r >= 0x2060 && r <= 0x206F) || r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) ||
+	    r == 0x110BD || r == 0x110CD || (r >= 0xE0000 && r <= 0xE007F))
+		return false;
+	if ((r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000 || (r >= 0xFDD0 && r <= 0xFDEF) ||
+	    (r & 0xFFFE) == 0xFFFE)
+		return false;
+	return true;
+}
+
+void quote_go(FILE *f, const char *s)
+{
+	size_t n = strlen(s), w;
+	fputc('"', f);
+	for (size_t i = 0; i < n; i += w) {
+		uint32_t r = decode_rune(s + i, n - i, &w);
+		unsigned char b = (unsigned char)s[i];
+		if (r == 0xFFFD && w == 1) {
+			fprintf(f, "\\x%02x", b);
+			continue;
+		}
+		if (r == '"' || r == '\\') {
+			fputc('\\', f);
+			fputc((int)r, f);
+		} else if (r >= 0x20 && r < 0x7F) {
+			fputc((int)r, f);
+		} else if (r < 0x80) {
+			switch (r) {
+			case '\a': fputs("\\a", f); break;
+			case '\b': fputs("\\b", f); break;
+			case '\f': fputs("\\f", f); break;
+			case '\n': fputs("\\n", f); break;
+			case '\r': fputs("\\r", f); break;
+			case '\t': fputs("\\t", f); break;
+			case '\v': fputs("\\v", f); break;
+			default: fprintf(f, "\\x%02x", (unsigned)r);
+			}
+		} else if (r >= 0xA0 && rune_print(r)) {
+			fwrite(s + i, 1, w, f);
+		} else if (r < 0x10000) {
+			fprintf(f, "\\u%04x", (unsigned)r);
+		} else {
+			fprintf(f, "\\U%08x", (unsigned)r);
+		}
+	}
+	fputc('"', f);
+}
+
+static void dump_node(FILE *f, const struct node *nd)
+{
+	for (const char *k = nd->keyword; *k; k++)
+		fputc((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k, f);
+	/* upstream trims the dump, so an empty keyword leaves no leading blank */
+	bool blank = nd->keyword[0] != 0;
+	if (nd->nflags) {
+		fputs(" [" + !blank, f);
+		blank = true;
+		for (size_t i = 0; i < nd->nflags; i++) {
+			if (i)
+				fputc(' ', f);
+			quote_go(f, nd->flags[i]);
+		}
+		fputc(']', f);
+	}
+	if (nd->sub) {
+		fputs(" (" + !blank, f);
+		blank = true;
+		dump_node(f, nd->sub);
+		fputc(')', f);
+	}
+	for (size_t i = 0; i < nd->nargs; i++) {
+		if (blank)
+			fputc(' ', f);
+		blank = true;
+		quote_go(f, nd->args[i]);
+	}
+}
+
+void parse_dump(FILE *f, const struct dockerfile *df)
+{
+	for (size_t i = 0; i < df->n; i++) {
+		fputc('(', f);
+		dump_node(f, &df->nodes[i]);
+		fputs(")\n", f);
+	}
+}

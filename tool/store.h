@@ -1,0 +1,71 @@
+#ifndef STRATA_STORE_H
+#define STRATA_STORE_H
+/* The content-addressed store shared by every build of a user:
+   $STRATA_STORE, else $XDG_CACHE_HOME/strata, else ~/.cache/strata.
+     blobs/sha256/HEX      blobs by digest (layers, configs, manifests)
+     results/KEY           step results by step key (small JSON text)
+     dirs/KIND/ID/         directories made once and then read-only (extracted layers, root filesystems)
+     tags/NAME             image names -> manifest digest
+     tmp/                  temporary files, renamed into place
+   Every write is temp + fsync + rename; readers verify digests; several
+   processes may use one store at once. */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "digest.h"
+
+struct error;
+struct strv;
+struct store;
+
+/* open the store, creating its folders; 0 or -1 with err */
+int store_open(struct store **s, struct error *err);
+void store_close(struct store *s);
+/* the store's root folder */
+const char *store_root(const struct store *s);
+
+/* a new temporary file in the store for writing; *path is malloc'd */
+int store_tmpfile(struct store *s, char **path, int *fd, struct error *err);
+/* a new empty temporary directory in the store; *path is malloc'd */
+int store_tmpdir(struct store *s, char **path, struct error *err);
+/* fsync fd, close it and rename tmp to the blob of digest (dropping tmp if the blob is there) */
+int store_blob_commit(struct store *s, const char *tmp, int fd, const char *digest, struct error *err);
+/* store len bytes as a blob; its digest goes to digest */
+int store_blob_put(struct store *s, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err);
+/* true when the blob exists */
+bool store_blob_has(struct store *s, const char *digest);
+/* the path of a blob (malloc'd), whether or not it exists */
+char *store_blob_path(struct store *s, const char *digest);
+/* read a whole blob into *p (malloc'd, NUL-terminated), verifying its digest */
+int store_blob_read(struct store *s, const char *digest, char **p, size_t *len, struct error *err);
+/* hash the blob and compare with its name: 0 when it matches, -1 with err ("corrupt blob ...") when not */
+int store_blob_verify(struct store *s, const char *digest, struct error *err);
+
+/* the result text of step key: 1 with *text (malloc'd) when present, 0 when absent, -1 on error */
+int store_result_get(struct store *s, const char *key, char **text, struct error *err);
+/* record text as the result of key (atomic replace) */
+int store_result_put(struct store *s, const char *key, const char *text, struct error *err);
+
+/* the path of dirs/KIND/ID (malloc'd) when it exists, else NULL */
+char *store_dir_get(struct store *s, const char *kind, const char *id);
+/* move the finished directory tmp (from store_tmpdir) into dirs/KIND/ID; if another process got
+   there first, remove tmp; *path (malloc'd) is the final directory */
+int store_dir_commit(struct store *s, const char *kind, const char *id, const char *tmp, char **path,
+		     struct error *err);
+
+/* name (as "name:tag") -> manifest digest */
+int store_tag_set(struct store *s, const char *name, const char *digest, struct error *err);
+/* 1 with digest filled when name is tagged, 0 when not, -1 on error */
+int store_tag_get(struct store *s, const char *name, char digest[DIGEST_SIZE], struct error *err);
+/* 1 when removed, 0 when there was no such tag, -1 on error */
+int store_tag_del(struct store *s, const char *name, struct error *err);
+/* all tag names, sorted, appended to out (malloc'd strings) */
+int store_tag_list(struct store *s, struct strv *out, struct error *err);
+
+/* take the store lock shared (builds) or exclusive (gc); released by store_close */
+int store_lock(struct store *s, bool exclusive, struct error *err);
+/* remove every blob, result and dir not reachable from a tag or from a result newer than
+   keep_seconds; counts what was freed into *freed_bytes */
+int store_gc(struct store *s, long long keep_seconds, long long *freed_bytes, struct error *err);
+
+#endif

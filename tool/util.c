@@ -1,0 +1,334 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void (*fatal_hook)(void);
+char fatal_msg[1024];
+
+static noreturn void die(void)
+{
+	if (fatal_hook) {
+		fatal_hook();
+		abort();
+	}
+	fprintf(stderr, "%s: %s\n", PROG, fatal_msg);
+	exit(1);
+}
+
+void fatal(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fatal_msg, sizeof fatal_msg, fmt, ap);
+	va_end(ap);
+	die();
+}
+
+void fatal_at(const char *file, int line, int col, const char *fmt, ...)
+{
+	int n = snprintf(fatal_msg, sizeof fatal_msg, "%s:%d:%d: ", file, line, col);
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < sizeof fatal_msg)
+		vsnprintf(fatal_msg + n, sizeof fatal_msg - n, fmt, ap);
+	va_end(ap);
+	die();
+}
+
+void warn(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: warning: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static noreturn void oom(void)
+{
+	fputs(PROG ": out of memory\n", stderr);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n ? n : 1, sz ? sz : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		oom();
+	va_end(ap);
+	return s;
+}
+
+/* arena: a chain of blocks; big requests get a block of their own */
+struct block {
+	struct block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+struct arena {
+	struct block *head;
+};
+
+enum { BLOCK_SIZE = 64 * 1024 };
+
+struct arena *arena_new(void)
+{
+	return xcalloc(1, sizeof(struct arena));
+}
+
+void arena_free(struct arena *a)
+{
+	if (!a)
+		return;
+	for (struct block *b = a->head, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(a);
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	const size_t al = sizeof(max_align_t);
+	n = (n + al - 1) / al * al;
+	if (n == 0)
+		n = al;
+	struct block *b = a->head;
+	if (!b || b->size - b->used < n) {
+		size_t sz = n > BLOCK_SIZE / 4 ? n : BLOCK_SIZE;
+		struct block *nb = xmalloc(sizeof *nb + sz);
+		nb->used = 0;
+		nb->size = sz;
+		if (b && sz != BLOCK_SIZE) {
+			/* keep the current block open for small requests */
+			nb->next = b->next;
+			b->next = nb;
+			nb->used = n;
+			return (char *)nb->data;
+		}
+		nb->next = b;
+		a->head = b = nb;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p = arena_alloc(a, n + 1);
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+char *arena_strdup(struct arena *a, const char *s)
+{
+	return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	char *p = arena_alloc(a, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+void buf_init(struct buf *b, struct arena *a)
+{
+	b->s = NULL;
+	b->len = b->cap = 0;
+	b->a = a;
+}
+
+static void buf_grow(struct buf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap * 2 : 64;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	if (b->a) {
+		char *s = arena_alloc(b->a, cap);
+		if (b->len)
+			memcpy(s, b->s, b->len);
+		b->s = s;
+	} else {
+		b->s = xrealloc(b->s, cap);
+	}
+	b->cap = cap;
+}
+
+void buf_putc(struct buf *b, int c)
+{
+	buf_grow(b, 1);
+	b->s[b->len++] = (char)c;
+	b->s[b->len] = 0;
+}
+
+void buf_putn(struct buf *b, const char *s, size_t n)
+{
+	buf_grow(b, n);
+	if (n)
+		memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_putn(b, s, strlen(s));
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		oom();
+	buf_grow(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->s)
+		b->s[0] = 0;
+}
+
+void buf_free(struct buf *b)
+{
+	if (!b->a)
+		free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void strv_init(struct strv *sv, struct arena *a)
+{
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+	sv->a = a;
+}
+
+void strv_push(struct strv *sv, char *s)
+{
+	if (sv->n + 1 >= sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 8;
+		if (sv->a) {
+			char **v = arena_alloc(sv->a, cap * sizeof *v);
+			if (sv->n)
+				memcpy(v, sv->v, sv->n * sizeof *v);
+			sv->v = v;
+		} else {
+			sv->v = xrealloc(sv->v, cap * sizeof *sv->v);
+		}
+		sv->cap = cap;
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void strv_free(struct strv *sv)
+{
+	if (!sv->a) {
+		for (size_t i = 0; i < sv->n; i++)
+			free(sv->v[i]);
+		free(sv->v);
+	}
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+char *read_file(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct buf b;
+	buf_init(&b, NULL);
+	buf_grow(&b, 4096);
+	for (;;) {
+		buf_grow(&b, 65536);
+		ssize_t r = read(fd, b.s + b.len, b.cap - b.len - 1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			free(b.s);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		b.len += (size_t)r;
+	}
+	close(fd);
+	b.s[b.len] = 0;
+	if (lenp)
+		*lenp = b.len;
+	return b.s;
+}

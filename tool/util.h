@@ -1,0 +1,68 @@
+#ifndef STRATA_UTIL_H
+#define STRATA_UTIL_H
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdnoreturn.h>
+
+/* argv[0]-like prefix of every message */
+#define PROG "strata"
+
+/* print "strata: MSG" to stderr and exit 1 (or jump to fatal_hook) */
+noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* print "strata: FILE:LINE:COL: MSG" and exit 1 (or jump to fatal_hook) */
+noreturn void fatal_at(const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* print "strata: warning: MSG" to stderr */
+void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* when set, fatal() stores its message in fatal_msg and calls this (which must not return:
+   it longjmps) instead of exiting; for fuzzers and tests */
+extern void (*fatal_hook)(void);
+extern char fatal_msg[1024];
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* a bump allocator: everything the front end makes lives in one and is freed at once */
+struct arena;
+struct arena *arena_new(void);
+void arena_free(struct arena *a);
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* a growable byte string, always NUL-terminated; from an arena when a is set, else malloc */
+struct buf {
+	char *s;
+	size_t len, cap;
+	struct arena *a;
+};
+void buf_init(struct buf *b, struct arena *a);
+void buf_putc(struct buf *b, int c);
+void buf_putn(struct buf *b, const char *s, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_reset(struct buf *b);
+/* release a malloc'd buffer (no-op for arena buffers) */
+void buf_free(struct buf *b);
+
+/* a growable vector of strings */
+struct strv {
+	char **v;
+	size_t n, cap;
+	struct arena *a;
+};
+void strv_init(struct strv *sv, struct arena *a);
+void strv_push(struct strv *sv, char *s);
+/* release a malloc'd vector and its strings */
+void strv_free(struct strv *sv);
+
+/* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
+char *read_file(const char *path, size_t *len);
+
+#endif
