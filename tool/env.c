@@ -22,8 +22,9 @@ static struct envvar *find(const struct env *e, const char *name, size_t n)
 void env_set(struct env *e, const char *name, const char *value)
 {
 	struct envvar *v = find(e, name, strlen(name));
+	char *val = value ? arena_strdup(e->a, value) : NULL;
 	if (v) {
-		v->value = arena_strdup(e->a, value);
+		v->value = val;
 		return;
 	}
 	if (e->n == e->cap) {
@@ -35,7 +36,7 @@ void env_set(struct env *e, const char *name, const char *value)
 		e->cap = cap;
 	}
 	e->v[e->n].name = arena_strdup(e->a, name);
-	e->v[e->n].value = arena_strdup(e->a, value);
+	e->v[e->n].value = val;
 	e->n++;
 }
 

@@ -15,7 +15,7 @@ struct env {
 
 /* an empty env whose strings live in a */
 void env_init(struct env *e, struct arena *a);
-/* set name to value (both copied) */
+/* set name to value (both copied); a NULL value keeps name declared but unset */
 void env_set(struct env *e, const char *name, const char *value);
 /* the value of name, or NULL when unset; names are case-sensitive */
 const char *env_get(const struct env *e, const char *name);

@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include "env.h"
@@ -139,26 +140,34 @@ static bool ws(char c)
 
 struct args {
 	const char **v;
-	size_t *off;
+	size_t *off, *len;
 	size_t n, cap;
 	struct arena *a;
 };
 
-static void args_push(struct args *av, const char *s, size_t off)
+static void args_pushn(struct args *av, const char *s, size_t len, size_t off)
 {
 	if (av->n == av->cap) {
 		size_t cap = av->cap ? av->cap * 2 : 8;
 		const char **v = arena_alloc(av->a, cap * sizeof *v);
 		size_t *o = arena_alloc(av->a, cap * sizeof *o);
+		size_t *l = arena_alloc(av->a, cap * sizeof *l);
 		if (av->n) {
 			memcpy(v, av->v, av->n * sizeof *v);
 			memcpy(o, av->off, av->n * sizeof *o);
+			memcpy(l, av->len, av->n * sizeof *l);
 		}
-		av->v = v, av->off = o, av->cap = cap;
+		av->v = v, av->off = o, av->len = l, av->cap = cap;
 	}
 	av->v[av->n] = s;
 	av->off[av->n] = off;
+	av->len[av->n] = len;
 	av->n++;
+}
+
+static void args_push(struct args *av, const char *s, size_t off)
+{
+	args_pushn(av, s, strlen(s), off);
 }
 
 struct ctx {
@@ -282,7 +291,7 @@ static int parse_json(const struct ctx *c, const char *s, size_t n, struct args 
 	if (n == 0 || s[0] != '[')
 		return JSON_NO;
 	json_error_t jerr;
-	json_t *j = json_loadb(s, n, 0, &jerr);
+	json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
 	if (!j)
 		return JSON_NO;
 	if (!json_is_array(j)) {
@@ -297,7 +306,8 @@ static int parse_json(const struct ctx *c, const char *s, size_t n, struct args 
 			die_at(c, off_of(c, s), "%s",
 			       "when using JSON array syntax, arrays must be comprised of strings only");
 		}
-		args_push(av, arena_strndup(c->a, json_string_value(v), json_string_length(v)), off_of(c, s));
+		size_t len = json_string_length(v);
+		args_pushn(av, arena_strndup(c->a, json_string_value(v), len), len, off_of(c, s));
 	}
 	json_decref(j);
 	return JSON_YES;
@@ -477,6 +487,7 @@ static void dispatch(const struct ctx *c, struct node *nd, const char *s, size_t
 	}
 	nd->args = av.v;
 	nd->argoff = av.off;
+	nd->arglen = av.len;
 	nd->nargs = av.n;
 }
 
@@ -515,9 +526,7 @@ static bool can_heredoc(const struct node *nd)
 	return (nd->instr == I_RUN || nd->instr == I_COPY || nd->instr == I_ADD) && !nd->json;
 }
 
-/* the reference's heredoc marker rule for one word: ^(\d*)<<(-?)\s*([^<]*)$, then the name must
-   lex as a single word; returns 1 with h filled, 0 when word is no marker; dies on a bad name */
-static int heredoc_word(const struct ctx *c, const char *word, size_t off, struct heredoc *h)
+int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const char **err)
 {
 	const char *p = word;
 	unsigned long fd = 0;
@@ -537,20 +546,26 @@ static int heredoc_word(const struct ctx *c, const char *word, size_t off, struc
 	if (strchr(p, '<') || !*p)
 		return 0;
 	struct env empty;
-	env_init(&empty, c->a);
+	env_init(&empty, a);
 	struct strv words, raw;
-	strv_init(&words, c->a);
-	strv_init(&raw, c->a);
-	struct expand x = {.a = c->a, .env = &empty, .escape = '\\', .skip_unset = true};
-	if (expand_words(&x, p, &words) < 0)
-		die_at(c, off, "invalid heredoc marker: %s", x.err);
+	strv_init(&words, a);
+	strv_init(&raw, a);
+	struct expand x = {.a = a, .env = &empty, .escape = '\\', .skip_unset = true};
+	if (expand_words(&x, p, &words) < 0) {
+		*err = x.err;
+		return -1;
+	}
 	if (words.n != 1)
 		return 0;
 	x.raw_quotes = true;
-	if (expand_words(&x, p, &raw) < 0)
-		die_at(c, off, "invalid heredoc marker: %s", x.err);
-	if (raw.n != 1)
-		die_at(c, off, "internal lexing of heredoc produced inconsistent results: %s", p);
+	if (expand_words(&x, p, &raw) < 0) {
+		*err = x.err;
+		return -1;
+	}
+	if (raw.n != 1) {
+		*err = arena_printf(a, "internal lexing of heredoc produced inconsistent results: %s", p);
+		return -1;
+	}
 	size_t q1 = 0, q2 = 0;
 	for (const char *s = words.v[0]; *s; s++)
 		q1 += *s == '\'' || *s == '"';
@@ -564,29 +579,45 @@ static int heredoc_word(const struct ctx *c, const char *word, size_t off, struc
 	return 1;
 }
 
-static void find_heredocs(const struct ctx *c, struct scanner *sc, struct node *nd)
+ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, const char **err)
 {
 	struct env empty;
-	env_init(&empty, c->a);
+	env_init(&empty, a);
 	struct strv words;
-	strv_init(&words, c->a);
-	struct expand x = {.a = c->a, .env = &empty, .escape = '\\', .raw_quotes = true,
+	strv_init(&words, a);
+	struct expand x = {.a = a, .env = &empty, .escape = '\\', .raw_quotes = true,
 			   .raw_escapes = true, .skip_unset = true};
-	if (expand_words(&x, nd->line.text, &words) < 0)
-		return;
+	*out = NULL;
+	/* upstream ignores a lexing error here: the line then has no heredoc */
+	if (expand_words(&x, line, &words) < 0)
+		return 0;
 	struct heredoc *hd = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < words.n; i++) {
 		struct heredoc h;
-		if (!heredoc_word(c, words.v[i], 0, &h))
+		int r = heredoc_marker(a, words.v[i], &h, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
 			continue;
-		struct heredoc *nh = arena_alloc(c->a, (n + 1) * sizeof *nh);
+		struct heredoc *nh = arena_alloc(a, (n + 1) * sizeof *nh);
 		if (n)
 			memcpy(nh, hd, n * sizeof *nh);
 		hd = nh;
 		hd[n++] = h;
 	}
-	for (size_t i = 0; i < n; i++) {
+	*out = hd;
+	return (ssize_t)n;
+}
+
+static void find_heredocs(const struct ctx *c, struct scanner *sc, struct node *nd)
+{
+	struct heredoc *hd;
+	const char *err;
+	ssize_t n = heredoc_markers(c->a, nd->line.text, &hd, &err);
+	if (n < 0)
+		fatal_at(c->path, nd->line.start_line, nd->line.col, "invalid heredoc: %s", err);
+	for (ssize_t i = 0; i < n; i++) {
 		char *content;
 		int end;
 		if (!scan_heredoc(sc, hd[i].name, hd[i].chomp, &content, &end))
@@ -595,10 +626,10 @@ static void find_heredocs(const struct ctx *c, struct scanner *sc, struct node *
 		nd->line.end_line = end;
 	}
 	nd->heredocs = hd;
-	nd->nheredocs = n;
+	nd->nheredocs = (size_t)n;
 	if (nd->sub) {
 		nd->sub->heredocs = hd;
-		nd->sub->nheredocs = n;
+		nd->sub->nheredocs = (size_t)n;
 		nd->sub->line.end_line = nd->line.end_line;
 	}
 }
@@ -671,9 +702,9 @@ static bool rune_print(uint32_t r)
 	return true;
 }
 
-void quote_go(FILE *f, const char *s)
+void quote_go(FILE *f, const char *s, size_t n)
 {
-	size_t n = strlen(s), w;
+	size_t w;
 	fputc('"', f);
 	for (size_t i = 0; i < n; i += w) {
 		uint32_t r = decode_rune(s + i, n - i, &w);
@@ -721,7 +752,7 @@ static void dump_node(FILE *f, const struct node *nd)
 		for (size_t i = 0; i < nd->nflags; i++) {
 			if (i)
 				fputc(' ', f);
-			quote_go(f, nd->flags[i]);
+			quote_go(f, nd->flags[i], strlen(nd->flags[i]));
 		}
 		fputc(']', f);
 	}
@@ -735,7 +766,7 @@ static void dump_node(FILE *f, const struct node *nd)
 		if (blank)
 			fputc(' ', f);
 		blank = true;
-		quote_go(f, nd->args[i]);
+		quote_go(f, nd->args[i], nd->arglen[i]);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "scan.h"
 
@@ -32,6 +33,7 @@ struct node {
 	size_t nflags;
 	const char **args;    /* the arguments as the reference parser makes them */
 	size_t *argoff;       /* offset of each argument in the logical line (JSON: the '[') */
+	size_t *arglen;       /* byte length of each argument (a JSON string may hold NUL) */
 	size_t nargs;
 	bool json;            /* args came from a JSON array */
 	const char *rest;     /* the text after the flags, trimmed */
@@ -62,7 +64,12 @@ enum instr instr_lookup(const char *keyword);
 const char *instr_name(enum instr i);
 /* the source position of byte off of n's logical line */
 void node_pos(const struct node *n, size_t off, int *line, int *col);
-/* write s as Go's strconv.Quote does */
-void quote_go(FILE *f, const char *s);
+/* the heredoc marker rule for one word (^(\d*)<<(-?)\s*([^<]*)$, the name one shell word):
+   1 with h filled (no content), 0 when word is no marker, -1 with *err when malformed */
+int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const char **err);
+/* the heredoc markers of an instruction line, in order: their count with *out, or -1 with *err */
+ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, const char **err);
+/* write the n bytes at s as Go's strconv.Quote does */
+void quote_go(FILE *f, const char *s, size_t n);
 
 #endif

@@ -1,0 +1,98 @@
+/* strata parse: the front end on its own */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "env.h"
+#include "parse.h"
+#include "plan.h"
+#include "util.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: strata parse --dump DOCKERFILE\n"
+	      "       strata parse --json [--build-arg K=V]... [--target STAGE] [--platform OS/ARCH] DOCKERFILE\n"
+	      "  --dump   print the AST in the reference parser's format\n"
+	      "  --json   print the expanded plan: stages, steps, expanded arguments, source lines\n",
+	      f);
+}
+
+/* K=V into e; a bare K takes the value of K in the environment, as docker build does */
+void build_arg_set(struct env *e, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (eq == kv || !*kv)
+		fatal("--build-arg: invalid argument '%s': want KEY=VALUE", kv);
+	if (eq) {
+		char *k = xstrndup(kv, (size_t)(eq - kv));
+		env_set(e, k, eq + 1);
+		free(k);
+	} else {
+		const char *v = getenv(kv);
+		if (v)
+			env_set(e, kv, v);
+	}
+}
+
+int cmd_parse(int argc, char **argv)
+{
+	enum { DUMP = 1, JSON, BUILD_ARG, TARGET, PLATFORM, HELP };
+	static const struct option opts[] = {
+		{"dump", no_argument, NULL, DUMP},
+		{"json", no_argument, NULL, JSON},
+		{"build-arg", required_argument, NULL, BUILD_ARG},
+		{"target", required_argument, NULL, TARGET},
+		{"platform", required_argument, NULL, PLATFORM},
+		{"help", no_argument, NULL, HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct arena *a = arena_new();
+	struct plan_opts po = {0};
+	env_init(&po.build_args, a);
+	int mode = 0, c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case DUMP:
+		case JSON:
+			mode = c;
+			break;
+		case BUILD_ARG:
+			build_arg_set(&po.build_args, optarg);
+			break;
+		case TARGET:
+			po.target = optarg;
+			break;
+		case PLATFORM:
+			po.platform = optarg;
+			break;
+		case 'h':
+		case HELP:
+			usage(stdout);
+			return 0;
+		default:
+			fatal("parse: unknown option '%s' (see strata parse --help)", argv[optind - 1]);
+		}
+	}
+	if (!mode || optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	const char *path = argv[optind];
+	size_t len;
+	char *data = read_file(path, &len);
+	if (!data)
+		fatal("%s: %m", path);
+	struct dockerfile *df = parse_dockerfile(a, path, data, len);
+	if (mode == DUMP) {
+		parse_dump(stdout, df);
+	} else {
+		struct plan *p = plan_build(a, df, &po);
+		plan_json(stdout, p);
+	}
+	free(data);
+	arena_free(a);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
