@@ -10,7 +10,14 @@ static const struct cmd {
 	int (*fn)(int argc, char **argv);
 	const char *help;
 } cmds[] = {
+	{"build", cmd_build, "build an image from a Dockerfile (docker build's flags)"},
 	{"parse", cmd_parse, "parse a Dockerfile: --dump (reference AST) or --json (expanded plan)"},
+	{"import", cmd_import, "copy an image into the store: oci:, oci-archive:, docker-archive:, rootfs:"},
+	{"export", cmd_export, "write a store image to oci:, oci-archive: or docker-archive:"},
+	{"images", cmd_images, "list the store's tagged images"},
+	{"inspect", cmd_inspect, "print an image's config (--manifest: its manifest)"},
+	{"rmi", cmd_rmi, "remove an image tag"},
+	{"gc", cmd_gc, "free the store's unreferenced blobs"},
 };
 
 static void usage(FILE *f)

@@ -337,7 +337,7 @@ static void stage_arg(struct pctx *c, struct stagebuild *sb, const struct node *
 		} else if (is_platform_arg(key)) {
 			v = env_get(&c->meta, key);
 		}
-		s->kvs[s->nkvs++] = (struct kv){key, dflt, n->argoff[i]};
+		s->kvs[s->nkvs++] = (struct kv){key, v, n->argoff[i]};
 		/* a declared ARG without a value stays in scope but unset: store it with a NULL value */
 		env_set(args, key, v);
 	}

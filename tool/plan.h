@@ -15,7 +15,7 @@
 struct arena;
 
 struct kv {
-	const char *key, *value;  /* value NULL: ARG without a default */
+	const char *key, *value;  /* ARG: the value in scope, NULL when it has none */
 	size_t off;               /* offset in the step's logical line */
 };
 

@@ -1157,3 +1157,10 @@ out:
 	}
 	return rc;
 }
+
+void store_tmp_discard(struct store *s, const char *tmp)
+{
+	struct error err;
+	if (tmp && tmp_owned(s, tmp))
+		remove_tree(tmp, NULL, &err);
+}

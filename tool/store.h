@@ -53,6 +53,9 @@ char *store_dir_get(struct store *s, const char *kind, const char *id);
 int store_dir_commit(struct store *s, const char *kind, const char *id, const char *tmp, char **path,
 		     struct error *err);
 
+/* remove a temporary file or directory tree made by store_tmpfile or store_tmpdir */
+void store_tmp_discard(struct store *s, const char *tmp);
+
 /* name (as "name:tag") -> manifest digest */
 int store_tag_set(struct store *s, const char *name, const char *digest, struct error *err);
 /* 1 with digest filled when name is tagged, 0 when not, -1 on error */

@@ -1,0 +1,180 @@
+#!/bin/sh
+# t4000-differential: build each examples/diff/NN-name/ case with buildah (the
+# reference) and with strata, from the same busybox base, and compare the
+# unpacked root filesystems (tests/fscompare.py) and the image configs
+# (tests/cfgcompare.py).
+#
+# A case folder holds a Dockerfile and its context. Optional files:
+#   Dockerfile.buildah   what buildah 1.28 builds instead, where it lacks the
+#                        syntax (--link, --parents, --exclude, heredocs, ...)
+#   build-flags          extra build flags for both builders, one per line
+# Comment lines in the Dockerfile "# expect-config FIELD JSON" and
+# "# expect-fs PATH field=value..." give docker's documented result where
+# buildah differs from it. Binary and special files (tars, symlinks, hard
+# links, empty directories) are made below, in gen_CASE.
+#
+# DIFF_CASES="01 13" runs only the cases whose names start so.
+. "$(dirname "$0")/lib.sh"
+
+if [ "$(id -u)" -ne 0 ]; then
+	skip t4000 "needs root (buildah chroot isolation, umoci unpack with owners)"
+	exit 0
+fi
+if ! need buildah skopeo umoci python3 tar gzip bzip2 xz zstd; then
+	skip t4000 "needs buildah, skopeo, umoci, python3, tar, gzip, bzip2, xz and zstd"
+	exit 0
+fi
+bb=$(command -v busybox || true)
+if [ -z "$bb" ] || ! "$bb" --list >/dev/null 2>&1; then
+	skip t4000 "needs busybox (busybox-static)"
+	exit 0
+fi
+
+export SOURCE_DATE_EPOCH=0
+if [ -n "${STRATA_KEEP_TMP:-}" ]; then trap - EXIT; echo "# kept $T"; fi
+export CONTAINERS_REGISTRIES_CONF="$T/registries.conf"
+: >"$CONTAINERS_REGISTRIES_CONF"
+printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$T/policy.json"
+broot=$T/buildah/root brun=$T/buildah/run
+bstore="containers-storage:[vfs@$broot+$brun]"
+B() { buildah --root "$broot" --runroot "$brun" --storage-driver vfs "$@"; }
+mkdir -p "$T/logs" "$T/ctx" "$T/unpack" "$T/cfg" "$T/bdir"
+
+# --- the base: busybox, its applet links, and an "app" user and group -------
+root=$T/rootfs
+mkdir -p "$root/bin" "$root/etc"
+cp "$bb" "$root/bin/busybox"
+chmod 755 "$root" "$root/bin" "$root/etc" "$root/bin/busybox"
+if ! chroot "$root" /bin/busybox --install -s /bin 2>"$T/logs/install"; then
+	for a in $("$bb" --list); do [ -e "$root/bin/$a" ] || ln -s /bin/busybox "$root/bin/$a"; done
+fi
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\napp:x:1000:\n' >"$root/etc/group"
+chmod 644 "$root/etc/passwd" "$root/etc/group"
+
+strata_base=1
+if $STRATA import "rootfs:$root" localhost/busybox:latest >"$T/logs/import" 2>&1 &&
+	$STRATA export localhost/busybox:latest "oci:$T/base:latest" >>"$T/logs/import" 2>&1; then
+	ok t4000/base-import
+else
+	strata_base=0
+	fail t4000/base-import "strata import/export of the busybox rootfs failed: $(head -c 300 "$T/logs/import")"
+	# so that the buildah side still runs, make the same base with umoci
+	rm -rf "$T/base"
+	umoci init --layout "$T/base" && umoci new --image "$T/base:latest" &&
+		umoci insert --image "$T/base:latest" "$root" / >/dev/null ||
+		{ fail t4000/base-umoci "umoci could not make the base either"; exit 0; }
+fi
+if ! skopeo --policy "$T/policy.json" copy -q "oci:$T/base:latest" \
+	"${bstore}localhost/busybox:latest" >"$T/logs/skopeo" 2>&1; then
+	fail t4000/base-buildah "skopeo copy to containers-storage: $(head -c 300 "$T/logs/skopeo")"
+	exit 0
+fi
+
+# --- special files of some cases ---------------------------------------------
+gen_02() {
+	mkdir -p "$1/tree/empty"
+	ln -s a.txt "$1/tree/link-to-a"
+	ln -s ../a.txt "$1/tree/sub/up"
+	ln -s /etc/passwd "$1/tree/abs"
+	ln -s nowhere "$1/tree/dangling"
+	ln "$1/tree/a.txt" "$1/tree/sub/hard-a"
+}
+gen_03() {
+	mkdir -p "$1/dir3-empty"
+}
+gen_13() {
+	s=$T/tarstage
+	rm -rf "$s"
+	mkdir -p "$s/dir"
+	printf 'file\n' >"$s/dir/file"
+	printf 'owned\n' >"$s/dir/owned"
+	printf '#!/bin/sh\n' >"$s/dir/exec"
+	chmod 755 "$s/dir" "$s/dir/exec"
+	chmod 600 "$s/dir/file"
+	chmod 644 "$s/dir/owned"
+	chown 1000:1000 "$s/dir/owned"
+	ln -s file "$s/dir/sym"
+	ln "$s/dir/file" "$s/dir/hard"
+	tar --sort=name --numeric-owner --mtime=@0 -C "$s" -cf "$1/plain.tar" dir
+	gzip -n9 <"$1/plain.tar" >"$1/archive.tar.gz"
+	bzip2 -9 <"$1/plain.tar" >"$1/archive.tar.bz2"
+	xz -6 <"$1/plain.tar" >"$1/archive.tar.xz"
+	zstd -q -3 <"$1/plain.tar" >"$1/archive.tar.zst"
+	cp "$1/archive.tar.gz" "$1/gzip-without-suffix"
+	cp "$1/plain.tar" "$1/dir/inner.tar"
+	chmod 644 "$1"/*.tar* "$1/gzip-without-suffix" "$1/dir/inner.tar"
+}
+
+# the context as git would check it out: directories 0755, files 0644 or 0755
+normalise_modes() {
+	find "$1" -type d -exec chmod 755 {} +
+	find "$1" -type f -perm -u+x -exec chmod 755 {} +
+	find "$1" -type f ! -perm -u+x -exec chmod 644 {} +
+}
+
+n_cases=0
+for dir in "$top"/examples/diff/[0-9]*/; do
+	name=$(basename "$dir")
+	if [ -n "${DIFF_CASES:-}" ]; then
+		sel=0
+		for c in $DIFF_CASES; do case $name in "$c"*) sel=1 ;; esac; done
+		[ $sel = 1 ] || continue
+	fi
+	n_cases=$((n_cases + 1))
+	ctx=$T/ctx/$name
+	cp -R "$dir" "$ctx"
+	normalise_modes "$ctx"
+	num=${name%%-*}
+	if command -v "gen_$num" >/dev/null 2>&1; then "gen_$num" "$ctx"; fi
+	flags=
+	[ -f "$ctx/build-flags" ] && flags=$(cat "$ctx/build-flags")
+	bdf=$ctx/Dockerfile
+	[ -f "$ctx/Dockerfile.buildah" ] && bdf=$ctx/Dockerfile.buildah
+
+	# shellcheck disable=SC2086 # flags are whitespace-separated words
+	if B bud --signature-policy "$T/policy.json" --isolation chroot --layers \
+		--timestamp 0 --format docker -f "$bdf" -t "localhost/diff-$name" $flags "$ctx" \
+		>"$T/logs/$name.buildah" 2>&1 &&
+		B push --signature-policy "$T/policy.json" "localhost/diff-$name" "oci:$T/b:$name" \
+			>>"$T/logs/$name.buildah" 2>&1 &&
+		B push --signature-policy "$T/policy.json" --format v2s2 "localhost/diff-$name" \
+			"dir:$T/bdir/$name" >>"$T/logs/$name.buildah" 2>&1; then
+		ok "$name/buildah"
+	else
+		fail "$name/buildah" "$(tail -c 400 "$T/logs/$name.buildah")"
+		continue
+	fi
+	# shellcheck disable=SC2086
+	if [ $strata_base = 1 ] && $STRATA build -f "$ctx/Dockerfile" $flags -o "oci:$T/s:$name" "$ctx" \
+		>"$T/logs/$name.strata" 2>&1; then
+		ok "$name/strata"
+	else
+		[ $strata_base = 1 ] || echo "no base image in the store" >"$T/logs/$name.strata"
+		fail "$name/strata" "$(tail -c 400 "$T/logs/$name.strata")"
+		skip "$name/compare" "no strata image to compare"
+		continue
+	fi
+
+	ub=$T/unpack/$name.b us=$T/unpack/$name.s
+	if ! umoci unpack --image "$T/b:$name" "$ub" >"$T/logs/$name.unpack" 2>&1; then
+		fail "$name/unpack-buildah" "$(tail -c 300 "$T/logs/$name.unpack")"
+		continue
+	fi
+	if ! umoci unpack --image "$T/s:$name" "$us" >>"$T/logs/$name.unpack" 2>&1; then
+		fail "$name/unpack-strata" "$(tail -c 300 "$T/logs/$name.unpack")"
+		continue
+	fi
+	python3 "$top/tests/fscompare.py" "$name" "$ub/rootfs" "$us/rootfs" "$ctx/Dockerfile"
+
+	# --raw: without it skopeo converts to the OCI schema and drops
+	# Healthcheck, Shell and OnBuild
+	if skopeo inspect --config --raw "dir:$T/bdir/$name" >"$T/cfg/$name.b.json" 2>"$T/logs/$name.cfg" &&
+		skopeo inspect --config --raw "oci:$T/s:$name" >"$T/cfg/$name.s.json" 2>>"$T/logs/$name.cfg"; then
+		python3 "$top/tests/cfgcompare.py" "$name" "$T/cfg/$name.b.json" "$T/cfg/$name.s.json" "$ctx/Dockerfile"
+	else
+		fail "$name/config" "skopeo inspect: $(head -c 300 "$T/logs/$name.cfg")"
+	fi
+done
+[ $n_cases -gt 0 ] || fail t4000/cases "no case under examples/diff matched"
+exit 0

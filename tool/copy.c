@@ -1,0 +1,751 @@
+#include "copy.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "ignore.h"
+#include "key.h"
+#include "layer.h"
+#include "untar.h"
+#include "util.h"
+
+struct srcfile {
+	const char *rel;      /* below the match: "" for the match itself */
+	const char *host;     /* host path, NULL for data */
+	struct stat st;
+	const char *link;
+	const char *data;
+	size_t datalen;
+	char *cap;
+	size_t caplen;
+	char hash[KEY_HEX];
+};
+
+struct srcmatch {
+	const char *rel;      /* the match below root; a heredoc's name */
+	bool dir;
+	bool data;
+	struct srcfile *files;
+	size_t n, cap;
+};
+
+struct copy_src {
+	struct arena *a;
+	const struct copy_opts *o;
+	struct srcmatch *m;
+	size_t n, cap;
+	bool context;
+};
+
+/* path.Clean of a '/'-separated path; relative stays relative, "" becomes "." */
+static char *clean(struct arena *a, const char *p)
+{
+	bool abs = p[0] == '/';
+	size_t n = strlen(p);
+	char *out = arena_alloc(a, n + 2);
+	size_t o = 0, dotdot = 0;
+	if (abs)
+		out[o++] = '/', dotdot = 1;
+	for (size_t i = 0; i < n;) {
+		if (p[i] == '/') {
+			i++;
+		} else if (p[i] == '.' && (i + 1 == n || p[i + 1] == '/')) {
+			i++;
+		} else if (p[i] == '.' && p[i + 1] == '.' && (i + 2 == n || p[i + 2] == '/')) {
+			i += 2;
+			if (o > dotdot) {
+				while (o > dotdot && out[o - 1] != '/')
+					o--;
+				if (o > dotdot)
+					o--;
+				else if (o > 0 && out[o - 1] == '/' && !abs)
+					o--;
+			} else if (!abs) {
+				if (o > 0)
+					out[o++] = '/';
+				out[o++] = '.', out[o++] = '.';
+				dotdot = o;
+			}
+		} else {
+			if ((abs && o != 1) || (!abs && o != 0))
+				out[o++] = '/';
+			while (i < n && p[i] != '/')
+				out[o++] = p[i++];
+		}
+	}
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = 0;
+	return out;
+}
+
+static char *join(struct arena *a, const char *x, const char *y)
+{
+	if (!*x)
+		return arena_strdup(a, y);
+	if (!*y)
+		return arena_strdup(a, x);
+	return arena_printf(a, "%s/%s", x, y);
+}
+
+static bool has_meta(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* resolve below root; escapes: 1 clamp at root, 0 fail (returns NULL) */
+static char *resolve(struct arena *a, const char *root, const char *rel, bool clamp, bool follow_last)
+{
+	struct strv todo;
+	strv_init(&todo, a);
+	char *cur = arena_strdup(a, "");
+	/* components are consumed from the end of todo */
+	char *work = arena_strdup(a, rel);
+	struct strv parts;
+	strv_init(&parts, a);
+	for (char *save, *t = strtok_r(work, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		strv_push(&parts, t);
+	for (size_t i = parts.n; i-- > 0;)
+		strv_push(&todo, parts.v[i]);
+	int hops = 0;
+	while (todo.n) {
+		char *c = todo.v[--todo.n];
+		if (!strcmp(c, ".") || !*c)
+			continue;
+		if (!strcmp(c, "..")) {
+			if (!*cur) {
+				if (!clamp)
+					return NULL;
+				continue;
+			}
+			char *sl = strrchr(cur, '/');
+			if (sl)
+				*sl = 0;
+			else
+				cur[0] = 0;
+			continue;
+		}
+		char *next = join(a, cur, c);
+		char *host = arena_printf(a, "%s/%s", root, next);
+		struct stat st;
+		if (lstat(host, &st) == 0 && S_ISLNK(st.st_mode) && (todo.n > 0 || follow_last)) {
+			if (++hops > 40)
+				return NULL;
+			char buf[PATH_MAX];
+			ssize_t k = readlink(host, buf, sizeof buf - 1);
+			if (k < 0)
+				return NULL;
+			buf[k] = 0;
+			if (buf[0] == '/') {
+				if (!clamp)
+					return NULL;
+				cur = arena_strdup(a, "");
+			}
+			char *t2 = arena_strdup(a, buf);
+			struct strv lp;
+			strv_init(&lp, a);
+			for (char *save, *t = strtok_r(t2, "/", &save); t; t = strtok_r(NULL, "/", &save))
+				strv_push(&lp, t);
+			for (size_t i = lp.n; i-- > 0;)
+				strv_push(&todo, lp.v[i]);
+			continue;
+		}
+		cur = next;
+	}
+	return cur;
+}
+
+char *copy_resolve(struct arena *a, const char *root, const char *rel)
+{
+	return resolve(a, root, rel, true, true);
+}
+
+static struct srcmatch *add_match(struct copy_src *s, const char *rel)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct srcmatch *nm = arena_alloc(s->a, cap * sizeof *nm);
+		if (s->n)
+			memcpy(nm, s->m, s->n * sizeof *nm);
+		s->m = nm;
+		s->cap = cap;
+	}
+	struct srcmatch *m = &s->m[s->n++];
+	memset(m, 0, sizeof *m);
+	m->rel = rel;
+	return m;
+}
+
+static struct srcfile *add_file(struct copy_src *s, struct srcmatch *m)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct srcfile *nf = arena_alloc(s->a, cap * sizeof *nf);
+		if (m->n)
+			memcpy(nf, m->files, m->n * sizeof *nf);
+		m->files = nf;
+		m->cap = cap;
+	}
+	struct srcfile *f = &m->files[m->n++];
+	memset(f, 0, sizeof *f);
+	return f;
+}
+
+static int fill_file(struct copy_src *s, struct srcfile *f, const char *host, struct error *err)
+{
+	f->host = host;
+	if (lstat(host, &f->st) < 0)
+		return err_sys(err, "%s", host);
+	if (S_ISLNK(f->st.st_mode)) {
+		char buf[PATH_MAX];
+		ssize_t k = readlink(host, buf, sizeof buf - 1);
+		if (k < 0)
+			return err_sys(err, "readlink %s", host);
+		f->link = arena_strndup(s->a, buf, (size_t)k);
+	} else if (S_ISREG(f->st.st_mode)) {
+		if (key_file(host, f->hash) < 0)
+			return err_sys(err, "%s", host);
+		char cap[256];
+		ssize_t k = lgetxattr(host, "security.capability", cap, sizeof cap);
+		if (k > 0) {
+			f->cap = arena_alloc(s->a, (size_t)k);
+			memcpy(f->cap, cap, (size_t)k);
+			f->caplen = (size_t)k;
+		}
+	}
+	return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static bool excluded(const struct copy_src *s, const char *ctxrel, const char *below)
+{
+	const struct copy_opts *o = s->o;
+	if (o->ignore && ctxrel && ignore_match(o->ignore, ctxrel))
+		return true;
+	for (size_t i = 0; i < o->nexcludes; i++)
+		if (!fnmatch(o->excludes[i], below, FNM_PATHNAME) ||
+		    (!strncmp(o->excludes[i], "**/", 3) && !fnmatch(o->excludes[i] + 3, below, FNM_PATHNAME)))
+			return true;
+	return false;
+}
+
+/* walk the directory host (the match's rel below root) in sorted order */
+static int walk(struct copy_src *s, struct srcmatch *m, const char *host, const char *ctxrel, const char *below,
+		int depth, struct error *err)
+{
+	if (depth > 256)
+		return err_set(err, "%s: directories nested too deep", host);
+	DIR *d = opendir(host);
+	if (!d)
+		return err_sys(err, "%s", host);
+	struct strv names;
+	strv_init(&names, s->a);
+	struct dirent *e;
+	errno = 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strv_push(&names, arena_strdup(s->a, e->d_name));
+	int rerr = errno;
+	closedir(d);
+	if (rerr)
+		return errno = rerr, err_sys(err, "reading %s", host);
+	if (names.n)
+		qsort(names.v, names.n, sizeof *names.v, cmp_str);
+	for (size_t i = 0; i < names.n; i++) {
+		char *b = join(s->a, below, names.v[i]);
+		char *cr = ctxrel ? join(s->a, ctxrel, names.v[i]) : NULL;
+		char *h = arena_printf(s->a, "%s/%s", host, names.v[i]);
+		bool ex = excluded(s, cr, b);
+		struct stat st;
+		if (lstat(h, &st) < 0)
+			return err_sys(err, "%s", h);
+		if (ex && !(S_ISDIR(st.st_mode) && s->o->ignore && ignore_has_exceptions(s->o->ignore)))
+			continue;
+		if (!ex || S_ISDIR(st.st_mode)) {
+			if (S_ISSOCK(st.st_mode))
+				continue;
+			struct srcfile *f = add_file(s, m);
+			f->rel = b;
+			if (fill_file(s, f, h, err) < 0)
+				return -1;
+		}
+		if (S_ISDIR(st.st_mode) && walk(s, m, h, cr, b, depth + 1, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* expand a wildcard pattern (cleaned, relative) segment by segment */
+static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
+{
+	struct strv cur, next;
+	strv_init(&cur, s->a);
+	strv_push(&cur, arena_strdup(s->a, ""));
+	char *work = arena_strdup(s->a, pat);
+	for (char *save, *seg = strtok_r(work, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
+		strv_init(&next, s->a);
+		for (size_t i = 0; i < cur.n; i++) {
+			if (!has_meta(seg)) {
+				strv_push(&next, join(s->a, cur.v[i], seg));
+				continue;
+			}
+			char *dir = resolve(s->a, s->o->root, cur.v[i], !s->context, true);
+			if (!dir)
+				continue;
+			char *host = arena_printf(s->a, "%s/%s", s->o->root, dir);
+			DIR *d = opendir(host);
+			if (!d)
+				continue;
+			struct strv names;
+			strv_init(&names, s->a);
+			struct dirent *e;
+			while ((e = readdir(d)))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !fnmatch(seg, e->d_name, 0))
+					strv_push(&names, arena_strdup(s->a, e->d_name));
+			closedir(d);
+			if (names.n)
+				qsort(names.v, names.n, sizeof *names.v, cmp_str);
+			for (size_t k = 0; k < names.n; k++)
+				strv_push(&next, join(s->a, cur.v[i], names.v[k]));
+		}
+		cur = next;
+	}
+	for (size_t i = 0; i < cur.n; i++)
+		strv_push(out, cur.v[i]);
+}
+
+static int add_source(struct copy_src *s, const char *rel, const char *pattern, bool wild, struct error *err)
+{
+	const struct copy_opts *o = s->o;
+	if (s->context && o->ignore && *rel && ignore_match(o->ignore, rel)) {
+		if (wild)
+			return 0;
+		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", pattern, o->what);
+	}
+	char *res = resolve(s->a, o->root, rel, !s->context, true);
+	if (!res)
+		return err_set(err, "%s: forbidden path outside %s", pattern, o->what);
+	char *host = *res ? arena_printf(s->a, "%s/%s", o->root, res) : arena_strdup(s->a, o->root);
+	struct stat st;
+	if (stat(host, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return err_set(err, "%s: not found in %s", pattern, o->what);
+		return err_sys(err, "%s", host);
+	}
+	struct srcmatch *m = add_match(s, arena_strdup(s->a, rel));
+	struct srcfile *f = add_file(s, m);
+	f->rel = "";
+	if (fill_file(s, f, host, err) < 0)
+		return -1;
+	if (S_ISDIR(f->st.st_mode)) {
+		m->dir = true;
+		return walk(s, m, host, s->context ? res : NULL, "", 0, err);
+	}
+	return 0;
+}
+
+struct copy_src *copy_new(struct arena *a)
+{
+	struct copy_src *s = arena_alloc(a, sizeof *s);
+	memset(s, 0, sizeof *s);
+	s->a = a;
+	return s;
+}
+
+int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *patterns, size_t n,
+		 struct copy_src **out, struct error *err)
+{
+	struct copy_src *s = copy_new(a);
+	s->o = o;
+	s->context = o->context;
+	*out = s;
+	for (size_t i = 0; i < n; i++) {
+		const char *pat = patterns[i];
+		char *rel = clean(a, pat);
+		if (s->context && (!strcmp(rel, "..") || !strncmp(rel, "../", 3)))
+			return err_set(err, "%s: forbidden path outside %s", pat, o->what);
+		/* absolute sources are relative to the root too */
+		rel = clean(a, arena_printf(a, "/%s", rel)) + 1;
+		if (has_meta(rel)) {
+			struct strv matches;
+			strv_init(&matches, a);
+			glob_expand(s, rel, &matches);
+			size_t before = s->n;
+			for (size_t k = 0; k < matches.n; k++) {
+				char *res = resolve(a, o->root, matches.v[k], !s->context, false);
+				struct stat st;
+				if (!res || lstat(arena_printf(a, "%s/%s", o->root, res), &st) < 0)
+					continue;
+				if (add_source(s, matches.v[k], pat, true, err) < 0)
+					return -1;
+			}
+			if (s->n == before)
+				return err_set(err, "%s: no source files match in %s", pat, o->what);
+		} else if (add_source(s, rel, pat, false, err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void copy_add_data(struct copy_src *s, const char *name, const char *data, size_t len)
+{
+	struct srcmatch *m = add_match(s, arena_strdup(s->a, name));
+	m->data = true;
+	struct srcfile *f = add_file(s, m);
+	f->rel = "";
+	f->data = data;
+	f->datalen = len;
+	f->st.st_mode = S_IFREG | 0644;
+	f->st.st_size = (off_t)len;
+}
+
+static unsigned norm_mode(const struct copy_src *s, const struct srcfile *f)
+{
+	mode_t m = f->st.st_mode;
+	if (!s->context || f->data)
+		return m & 07777;
+	if (S_ISDIR(m))
+		return 0755;
+	if (S_ISLNK(m))
+		return 0777;
+	return (m & 0100) ? 0755 : 0644;
+}
+
+void copy_hash(const struct copy_src *s, struct key *k)
+{
+	key_u64(k, s->n);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct srcmatch *m = &s->m[i];
+		key_str(k, m->rel);
+		key_u64(k, (uint64_t)m->dir << 1 | m->data);
+		key_u64(k, m->n);
+		for (size_t j = 0; j < m->n; j++) {
+			const struct srcfile *f = &m->files[j];
+			key_str(k, f->rel);
+			key_u64(k, f->st.st_mode & S_IFMT);
+			key_u64(k, norm_mode(s, f));
+			if (!s->context) {
+				key_u64(k, f->st.st_uid);
+				key_u64(k, f->st.st_gid);
+			}
+			key_str(k, f->link);
+			if (f->data)
+				key_bytes(k, f->data, f->datalen);
+			else
+				key_str(k, S_ISREG(f->st.st_mode) ? f->hash : NULL);
+			key_bytes(k, f->cap, f->caplen);
+			if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode))
+				key_u64(k, f->st.st_rdev);
+			/* hard links inside the source are kept, so they decide the layer too */
+			key_u64(k, S_ISREG(f->st.st_mode) && f->st.st_nlink > 1 ? f->st.st_ino : 0);
+		}
+	}
+}
+
+long copy_chmod(const char *spec, unsigned mode, bool dir)
+{
+	if (!*spec)
+		return -1;
+	if (spec[0] >= '0' && spec[0] <= '7') {
+		char *end;
+		long v = strtol(spec, &end, 8);
+		if (*end || v < 0 || v > 07777)
+			return -1;
+		return v;
+	}
+	/* symbolic: [ugoa]*[+-=][rwxXst]* clauses separated by ',' */
+	long m = mode;
+	const char *p = spec;
+	while (*p) {
+		unsigned who = 0;
+		for (; *p && strchr("ugoa", *p); p++)
+			who |= *p == 'u' ? 04700 : *p == 'g' ? 02070 : *p == 'o' ? 01007 : 07777;
+		if (!who)
+			who = 07777;
+		if (!*p || !strchr("+-=", *p))
+			return -1;
+		while (*p && strchr("+-=", *p)) {
+			char op = *p++;
+			unsigned bits = 0;
+			for (; *p && strchr("rwxXst", *p); p++) {
+				switch (*p) {
+				case 'r': bits |= 0444; break;
+				case 'w': bits |= 0222; break;
+				case 'x': bits |= 0111; break;
+				case 'X':
+					if (dir || (mode & 0111))
+						bits |= 0111;
+					break;
+				case 's': bits |= 06000; break;
+				case 't': bits |= 01000; break;
+				}
+			}
+			bits &= who;
+			if (op == '+')
+				m |= bits;
+			else if (op == '-')
+				m &= ~(long)bits;
+			else
+				m = (m & ~(long)(who & 07777)) | bits;
+		}
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return -1;
+	}
+	return m & 07777;
+}
+
+struct ebuf {
+	struct layer_entry *v;
+	size_t n, cap;
+	struct arena *a;
+};
+
+static struct layer_entry *push_entry(struct ebuf *b)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct layer_entry *nv = arena_alloc(b->a, cap * sizeof *nv);
+		if (b->n)
+			memcpy(nv, b->v, b->n * sizeof *nv);
+		b->v = nv;
+		b->cap = cap;
+	}
+	struct layer_entry *e = &b->v[b->n++];
+	memset(e, 0, sizeof *e);
+	return e;
+}
+
+static int entry_from(struct copy_src *s, const struct copy_dest *d, struct ebuf *b, const struct srcfile *f,
+		      const char *path, bool keep_owner, struct error *err)
+{
+	struct layer_entry *e = push_entry(b);
+	e->path = path;
+	mode_t m = f->st.st_mode;
+	e->mode = keep_owner ? (m & 07777) : norm_mode(s, f);
+	if (keep_owner) {
+		e->uid = f->st.st_uid;
+		e->gid = f->st.st_gid;
+	}
+	if (d->chown) {
+		e->uid = d->uid;
+		e->gid = d->gid;
+	}
+	if (S_ISDIR(m)) {
+		e->type = LAYER_DIR;
+	} else if (S_ISLNK(m)) {
+		e->type = LAYER_SYMLINK;
+		e->link = f->link;
+	} else if (S_ISREG(m)) {
+		e->type = LAYER_REG;
+		e->src = f->host;
+		e->data = f->data;
+		e->size = f->data ? (long long)f->datalen : (long long)f->st.st_size;
+		e->cap = f->cap;
+		e->caplen = f->caplen;
+		if (f->host && f->st.st_nlink > 1)
+			e->hardlink_key = ((unsigned long long)f->st.st_dev << 40) ^ (unsigned long long)f->st.st_ino ^ 1;
+	} else if (S_ISCHR(m) || S_ISBLK(m)) {
+		e->type = S_ISCHR(m) ? LAYER_CHAR : LAYER_BLOCK;
+		e->devmajor = major(f->st.st_rdev);
+		e->devminor = minor(f->st.st_rdev);
+	} else if (S_ISFIFO(m)) {
+		e->type = LAYER_FIFO;
+	} else {
+		b->n--;
+		return 0;
+	}
+	if (d->chmod && e->type != LAYER_SYMLINK) {
+		long cm = copy_chmod(d->chmod, e->mode, e->type == LAYER_DIR);
+		if (cm < 0)
+			return err_set(err, "%s: invalid --chmod value '%s'", d->instr, d->chmod);
+		e->mode = (unsigned)cm;
+	}
+	return 0;
+}
+
+struct ord {
+	const struct layer_entry *e;
+	size_t i;
+};
+
+/* by path, then by the order the entries were made: stable */
+static int cmp_ord(const void *x, const void *y)
+{
+	const struct ord *a = x, *b = y;
+	int c = strcmp(a->e->path, b->e->path);
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static int cmp_path(const void *key, const void *elt)
+{
+	return strcmp(key, ((const struct layer_entry *)elt)->path);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* a directory of the parent filesystem, or 0 when missing */
+static bool rootfs_isdir(const struct copy_dest *d, struct arena *a, const char *rel)
+{
+	if (!d->rootfs)
+		return false;
+	struct stat st;
+	char *res = resolve(a, d->rootfs, rel, true, true);
+	return res && stat(arena_printf(a, "%s/%s", d->rootfs, res), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* ADD of a local archive: extract it and collect what came out */
+static int extract_archive(struct arena *a, const struct copy_dest *d, const struct srcfile *f,
+			   struct copy_src **out, struct error *err)
+{
+	static unsigned seq;
+	char *dir = arena_printf(a, "%s/add-%u", d->tmpdir, seq++);
+	if (mkdir(dir, 0700) < 0)
+		return err_sys(err, "mkdir %s", dir);
+	if (untar_extract(f->host, dir, UNTAR_ADD, err) < 0)
+		return err_wrap(err, "ADD %s", f->host);
+	struct copy_opts *o = arena_alloc(a, sizeof *o);
+	memset(o, 0, sizeof *o);
+	o->root = dir;
+	o->what = "the archive";
+	const char *all = ".";
+	return copy_collect(a, o, &all, 1, out, err);
+}
+
+static int map_match(struct arena *a, struct copy_src *s, const struct srcmatch *m, const struct copy_dest *d,
+		     const char *destdir, bool dest_is_dir, const char *dest, struct ebuf *b, struct error *err)
+{
+	bool keep = !s->context && !m->data;
+	if (m->dir) {
+		const char *target = d->parents && *m->rel ? join(a, destdir, m->rel) : destdir;
+		for (size_t j = 0; j < m->n; j++) {
+			const struct srcfile *f = &m->files[j];
+			const char *p = *f->rel ? join(a, target, f->rel) : target;
+			if (!*p)
+				continue; /* the root directory itself is never an entry */
+			if (entry_from(s, d, b, f, p, keep, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	const struct srcfile *f = &m->files[0];
+	const char *target;
+	if (d->parents && !m->data)
+		target = join(a, destdir, m->rel);
+	else
+		target = dest_is_dir ? join(a, destdir, base_name(m->rel)) : dest;
+	if (d->add && f->host && S_ISREG(f->st.st_mode) && untar_is_archive(f->host)) {
+		struct copy_src *x;
+		if (extract_archive(a, d, f, &x, err) < 0)
+			return -1;
+		/* an archive unpacks into the destination directory, keeping its owners and modes */
+		for (size_t j = 0; j < x->m[0].n; j++) {
+			const struct srcfile *xf = &x->m[0].files[j];
+			if (!*xf->rel)
+				continue;
+			if (entry_from(x, d, b, xf, join(a, destdir, xf->rel), true, err) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	return entry_from(s, d, b, f, target, keep, err);
+}
+
+int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d, struct layer_entry **out,
+		 size_t *n, struct error *err)
+{
+	struct ebuf b = {.a = a};
+	size_t dl = strlen(d->dest);
+	bool slash = dl > 0 && (d->dest[dl - 1] == '/' || (dl >= 2 && !strcmp(d->dest + dl - 2, "/.")));
+	char *dest = clean(a, d->dest);
+	/* the destination as the parent's filesystem resolves it (symlinks followed inside it) */
+	char *rel = dest[1] ? dest + 1 : arena_strdup(a, "");
+	if (d->rootfs)
+		rel = resolve(a, d->rootfs, rel, true, true);
+	bool any_dir = false, archive = false;
+	for (size_t i = 0; i < s->n; i++) {
+		any_dir |= s->m[i].dir;
+		if (d->add && !s->m[i].dir && s->m[i].files[0].host && S_ISREG(s->m[i].files[0].st.st_mode) &&
+		    untar_is_archive(s->m[i].files[0].host))
+			archive = true;
+	}
+	bool exists_dir = !*rel || rootfs_isdir(d, a, rel);
+	if (s->n > 1 && !slash && !exists_dir)
+		return err_set(err, "when using %s with more than one source file, the destination must be a "
+				    "directory and end with a /", d->instr);
+	bool dest_is_dir = slash || s->n > 1 || any_dir || exists_dir || archive;
+	for (size_t i = 0; i < s->n; i++)
+		if (map_match(a, s, &s->m[i], d, rel, dest_is_dir, rel, &b, err) < 0)
+			return -1;
+	if (!*rel && !dest_is_dir)
+		return err_set(err, "%s: cannot copy a file onto /", d->instr);
+	/* one entry a path; among copies to one path the later source wins */
+	struct ord *ord = arena_alloc(a, (b.n + 1) * sizeof *ord);
+	for (size_t i = 0; i < b.n; i++)
+		ord[i] = (struct ord){&b.v[i], i};
+	if (b.n)
+		qsort(ord, b.n, sizeof *ord, cmp_ord);
+	struct ebuf c = {.a = a};
+	for (size_t i = 0; i < b.n; i++) {
+		if (i + 1 < b.n && !strcmp(ord[i].e->path, ord[i + 1].e->path))
+			continue;
+		*push_entry(&c) = *ord[i].e;
+	}
+	/* the parent directories of everything: as the parent filesystem has them, else made 0755 */
+	size_t copied = c.n;
+	for (size_t i = 0; i < copied; i++) {
+		char *p = arena_strdup(a, c.v[i].path);
+		for (char *sl = strrchr(p, '/'); sl; sl = strrchr(p, '/')) {
+			*sl = 0;
+			if (bsearch(p, c.v, copied, sizeof *c.v, cmp_path))
+				continue;
+			struct layer_entry *e = push_entry(&c);
+			e->path = arena_strdup(a, p);
+			e->type = LAYER_DIR;
+			e->mode = 0755;
+			struct stat st;
+			if (d->rootfs && lstat(arena_printf(a, "%s/%s", d->rootfs, p), &st) == 0 && S_ISDIR(st.st_mode)) {
+				e->mode = st.st_mode & 07777;
+				e->uid = st.st_uid;
+				e->gid = st.st_gid;
+			} else if (d->chown) {
+				e->uid = d->uid;
+				e->gid = d->gid;
+			}
+		}
+	}
+	/* parents repeat: keep one of each */
+	ord = arena_alloc(a, (c.n + 1) * sizeof *ord);
+	for (size_t i = 0; i < c.n; i++)
+		ord[i] = (struct ord){&c.v[i], i};
+	if (c.n)
+		qsort(ord, c.n, sizeof *ord, cmp_ord);
+	struct layer_entry *v = arena_alloc(a, (c.n + 1) * sizeof *v);
+	size_t w = 0;
+	for (size_t i = 0; i < c.n; i++)
+		if (!(w > 0 && !strcmp(v[w - 1].path, ord[i].e->path)))
+			v[w++] = *ord[i].e;
+	b.v = v;
+	*out = b.v;
+	*n = w;
+	return 0;
+}

@@ -1,0 +1,484 @@
+#include "layer.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "error.h"
+#include "util.h"
+
+/* Level 6: zlib at 6 already outruns `gzip -6`, and higher levels cost far
+   more time than they save bytes on typical layers. */
+enum { LEVEL = 6, CHUNK = 512 << 10, NCHUNK = 8, READ_SIZE = 256 << 10, OUT_SIZE = 256 << 10 };
+
+/* The tar side (libarchive, SHA-256 of the tar) runs on the caller's thread
+   and fills chunks of a ring; a second thread deflates them in order, hashes
+   the gzip stream and writes it. Bytes flow in one order whatever the
+   scheduling, so the output does not depend on threads. */
+struct writer {
+	/* tar side */
+	struct sha256 *tarh;
+	int inline_gz;      /* no compressor thread: deflate in the callback */
+	char *cur;          /* the chunk being filled, NULL when none */
+	size_t curlen;
+	int aborted;        /* the tar side gave up: the callback refuses more */
+
+	/* the ring, under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf[NCHUNK];
+	size_t len[NCHUNK];
+	size_t head, tail, count;
+	int eof, stop, failed;
+
+	/* gzip side */
+	z_stream z;
+	gz_header hdr;
+	struct sha256 *gzh;
+	unsigned char *out;
+	int fd;
+	long long gzsize;
+	struct error gzerr;
+};
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n) {
+		ssize_t r = write(fd, s, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* deflate n bytes (flush = Z_NO_FLUSH or Z_FINISH), hash and write what comes out */
+static int gz_feed(struct writer *w, const void *p, size_t n, int flush)
+{
+	w->z.next_in = (unsigned char *)p;
+	w->z.avail_in = (unsigned)n;
+	for (;;) {
+		w->z.next_out = w->out;
+		w->z.avail_out = OUT_SIZE;
+		int r = deflate(&w->z, flush);
+		if (r == Z_STREAM_ERROR)
+			return err_set(&w->gzerr, "layer: deflate failed");
+		size_t have = OUT_SIZE - w->z.avail_out;
+		if (have) {
+			sha256_update(w->gzh, w->out, have);
+			if (write_all(w->fd, w->out, have) < 0)
+				return err_sys(&w->gzerr, "layer: write");
+			w->gzsize += (long long)have;
+		}
+		if (flush == Z_FINISH ? r == Z_STREAM_END : w->z.avail_out != 0)
+			return 0;
+	}
+}
+
+static void *gz_thread(void *arg)
+{
+	struct writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->count == 0 && !w->eof && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->stop || (w->count == 0 && w->eof))
+			break;
+		size_t i = w->tail % NCHUNK;
+		pthread_mutex_unlock(&w->mu);
+		int r = gz_feed(w, w->buf[i], w->len[i], Z_NO_FLUSH);
+		pthread_mutex_lock(&w->mu);
+		if (r < 0) {
+			w->failed = 1;
+			pthread_cond_broadcast(&w->cv);
+			break;
+		}
+		w->tail++;
+		w->count--;
+		pthread_cond_broadcast(&w->cv);
+	}
+	int finish = !w->stop && !w->failed;
+	pthread_mutex_unlock(&w->mu);
+	if (finish && gz_feed(w, NULL, 0, Z_FINISH) < 0) {
+		pthread_mutex_lock(&w->mu);
+		w->failed = 1;
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+/* hand the filled chunk to the compressor; -1 when it has failed */
+static int chunk_submit(struct writer *w)
+{
+	if (w->inline_gz) {
+		int r = gz_feed(w, w->cur, w->curlen, Z_NO_FLUSH);
+		w->curlen = 0;
+		if (r < 0)
+			w->failed = 1;
+		return r;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->len[w->head % NCHUNK] = w->curlen;
+	w->head++;
+	w->count++;
+	pthread_cond_broadcast(&w->cv);
+	int failed = w->failed;
+	pthread_mutex_unlock(&w->mu);
+	w->cur = NULL;
+	w->curlen = 0;
+	return failed ? -1 : 0;
+}
+
+/* make w->cur an empty chunk; -1 when the compressor has failed */
+static int chunk_acquire(struct writer *w)
+{
+	if (w->inline_gz) {
+		w->cur = w->buf[0];
+		return 0;
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->count == NCHUNK && !w->failed)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int failed = w->failed;
+	w->cur = w->buf[w->head % NCHUNK];
+	pthread_mutex_unlock(&w->mu);
+	w->curlen = 0;
+	return failed ? -1 : 0;
+}
+
+static la_ssize_t tar_out(struct archive *a, void *ctx, const void *p, size_t n)
+{
+	struct writer *w = ctx;
+	if (w->aborted)
+		return -1;
+	sha256_update(w->tarh, p, n);
+	const char *s = p;
+	size_t left = n;
+	while (left) {
+		if (!w->cur && chunk_acquire(w) < 0)
+			goto fail;
+		size_t k = CHUNK - w->curlen < left ? CHUNK - w->curlen : left;
+		memcpy(w->cur + w->curlen, s, k);
+		w->curlen += k;
+		s += k;
+		left -= k;
+		if (w->curlen == CHUNK && chunk_submit(w) < 0)
+			goto fail;
+	}
+	return (la_ssize_t)n;
+fail:
+	archive_set_error(a, EIO, "compressor failed");
+	return -1;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct layer_entry *)a)->path, ((const struct layer_entry *)b)->path);
+}
+
+struct hl {
+	unsigned long long key;
+	size_t i;
+};
+
+static int hl_cmp(const void *a, const void *b)
+{
+	const struct hl *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* for sorted e: links[i] = the path entry i is a hard link to, or NULL */
+static const char **hardlinks(const struct layer_entry *e, size_t n)
+{
+	const char **links = xcalloc(n ? n : 1, sizeof *links);
+	struct hl *v = xmalloc((n ? n : 1) * sizeof *v);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].hardlink_key && e[i].type != LAYER_DIR)
+			v[m++] = (struct hl){ e[i].hardlink_key, i };
+	if (m)
+		qsort(v, m, sizeof *v, hl_cmp);
+	for (size_t j = 1, first = 0; j < m; j++) {
+		if (v[j].key != v[first].key)
+			first = j;
+		else
+			links[v[j].i] = e[v[first].i].path;
+	}
+	free(v);
+	return links;
+}
+
+static int path_ok(const char *p)
+{
+	if (!*p || *p == '/')
+		return 0;
+	for (const char *c = p;;) {
+		const char *end = strchr(c, '/');
+		size_t len = end ? (size_t)(end - c) : strlen(c);
+		if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;
+		if (!end)
+			return 1;
+		c = end + 1;
+	}
+}
+
+static int archive_fail(struct archive *a, const char *path, struct error *err)
+{
+	const char *m = archive_error_string(a);
+	return err_set(err, "layer: %s: %s", path, m ? m : "libarchive failed");
+}
+
+static int write_data(struct archive *a, const char *path, const void *p, size_t n, struct error *err)
+{
+	la_ssize_t r = archive_write_data(a, p, n);
+	if (r < 0 || (size_t)r != n)
+		return archive_fail(a, path, err);
+	return 0;
+}
+
+/* the content of a regular file entry from e->src or e->data, checked against e->size */
+static int write_content(struct archive *a, struct archive_entry *ae, const struct layer_entry *e, char *rbuf,
+			 struct error *err)
+{
+	if (!e->src) {
+		if (e->size > 0 && !e->data)
+			return err_set(err, "layer: %s: no content", e->path);
+		if (archive_write_header(a, ae) < ARCHIVE_WARN)
+			return archive_fail(a, e->path, err);
+		for (long long off = 0; off < e->size;) {
+			size_t k = e->size - off < READ_SIZE ? (size_t)(e->size - off) : READ_SIZE;
+			if (write_data(a, e->path, e->data + off, k, err) < 0)
+				return -1;
+			off += (long long)k;
+		}
+		return 0;
+	}
+	int fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return err_sys(err, "layer: %s", e->src);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		err_sys(err, "layer: %s", e->src);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err_set(err, "layer: %s: not a regular file", e->src);
+		goto fail;
+	}
+	if (st.st_size != e->size)
+		goto changed;
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (archive_write_header(a, ae) < ARCHIVE_WARN) {
+		archive_fail(a, e->path, err);
+		goto fail;
+	}
+	long long off = 0;
+	for (;;) {
+		size_t want = off < e->size && e->size - off < READ_SIZE ? (size_t)(e->size - off) : READ_SIZE;
+		if (off == e->size)
+			want = 1; /* only to see that the file has not grown */
+		ssize_t r = read(fd, rbuf, want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_sys(err, "layer: read %s", e->src);
+			goto fail;
+		}
+		if (off == e->size) {
+			if (r != 0)
+				goto changed;
+			break;
+		}
+		if (r == 0)
+			goto changed;
+		if (write_data(a, e->path, rbuf, (size_t)r, err) < 0)
+			goto fail;
+		off += r;
+	}
+	close(fd);
+	return 0;
+changed:
+	err_set(err, "layer: %s: file changed while writing the layer (expected %lld bytes)", e->src, e->size);
+fail:
+	close(fd);
+	return -1;
+}
+
+static int write_entry(struct archive *a, struct archive_entry *ae, const struct layer_entry *e, const char *link,
+		       long long epoch, char *rbuf, struct error *err)
+{
+	static const unsigned types[] = {
+		[LAYER_REG] = AE_IFREG, [LAYER_DIR] = AE_IFDIR,  [LAYER_SYMLINK] = AE_IFLNK,
+		[LAYER_CHAR] = AE_IFCHR, [LAYER_BLOCK] = AE_IFBLK, [LAYER_FIFO] = AE_IFIFO,
+	};
+	if ((unsigned)e->type >= sizeof types / sizeof types[0])
+		return err_set(err, "layer: %s: unknown entry type %d", e->path, (int)e->type);
+	archive_entry_clear(ae);
+	archive_entry_copy_pathname(ae, e->path);
+	archive_entry_set_filetype(ae, types[e->type]);
+	archive_entry_set_perm(ae, e->mode & 07777);
+	archive_entry_set_uid(ae, e->uid);
+	archive_entry_set_gid(ae, e->gid);
+	/* mtime only: pax writes atime, ctime and birthtime whenever they are set */
+	archive_entry_set_mtime(ae, (time_t)epoch, 0);
+	if (e->cap && e->caplen)
+		archive_entry_xattr_add_entry(ae, "security.capability", e->cap, e->caplen);
+	if (link) {
+		archive_entry_copy_hardlink(ae, link);
+		archive_entry_set_size(ae, 0);
+	} else if (e->type == LAYER_REG) {
+		if (e->size < 0)
+			return err_set(err, "layer: %s: negative size", e->path);
+		archive_entry_set_size(ae, e->size);
+		return write_content(a, ae, e, rbuf, err);
+	} else if (e->type == LAYER_SYMLINK) {
+		if (!e->link || !*e->link)
+			return err_set(err, "layer: %s: symlink without a target", e->path);
+		archive_entry_copy_symlink(ae, e->link);
+	} else if (e->type == LAYER_CHAR || e->type == LAYER_BLOCK) {
+		archive_entry_set_rdevmajor(ae, e->devmajor);
+		archive_entry_set_rdevminor(ae, e->devminor);
+	}
+	if (archive_write_header(a, ae) < ARCHIVE_WARN)
+		return archive_fail(a, e->path, err);
+	return 0;
+}
+
+static void writer_free(struct writer *w)
+{
+	for (int i = 0; i < NCHUNK; i++)
+		free(w->buf[i]);
+	free(w->out);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+}
+
+int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
+		struct error *err)
+{
+	if (n)
+		qsort(e, n, sizeof *e, entry_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (!e[i].path || !path_ok(e[i].path))
+			return err_set(err, "layer: invalid path '%s'", e[i].path ? e[i].path : "(null)");
+		if (i && strcmp(e[i - 1].path, e[i].path) == 0)
+			return err_set(err, "layer: duplicate path '%s'", e[i].path);
+	}
+
+	struct writer w;
+	memset(&w, 0, sizeof w);
+	const char *t = getenv("STRATA_LAYER_THREADS");
+	w.inline_gz = t && strcmp(t, "1") == 0;
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	for (int i = 0; i < (w.inline_gz ? 1 : NCHUNK); i++)
+		w.buf[i] = xmalloc(CHUNK);
+	w.out = xmalloc(OUT_SIZE);
+	w.fd = out_fd;
+	if (deflateInit2(&w.z, LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		writer_free(&w);
+		return err_set(err, "layer: deflateInit2 failed");
+	}
+	w.hdr.os = 255; /* unknown: the host must not show */
+	w.hdr.time = 0;
+	if (deflateSetHeader(&w.z, &w.hdr) != Z_OK) {
+		deflateEnd(&w.z);
+		writer_free(&w);
+		return err_set(err, "layer: deflateSetHeader failed");
+	}
+	w.tarh = sha256_new();
+	w.gzh = sha256_new();
+
+	pthread_t th;
+	int started = 0;
+	if (!w.inline_gz) {
+		if (pthread_create(&th, NULL, gz_thread, &w) != 0)
+			w.inline_gz = 1; /* same bytes, one thread */
+		else
+			started = 1;
+	}
+
+	/* Names go into pax headers as UTF-8 converted from the locale's
+	   charset; pin the charset so the caller's locale cannot change them. */
+	locale_t loc = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+	locale_t oldloc = loc ? uselocale(loc) : (locale_t)0;
+
+	const char **links = hardlinks(e, n);
+	char *rbuf = xmalloc(READ_SIZE);
+	struct archive_entry *ae = archive_entry_new();
+	struct archive *a = archive_write_new();
+	int rc = -1;
+	if (!a || !ae) {
+		err_set(err, "layer: out of memory");
+		goto out;
+	}
+	/* unblocked: no padding of the end to 10240 bytes, chunks are ours */
+	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
+	    archive_write_open(a, &w, NULL, tar_out, NULL) != ARCHIVE_OK) {
+		archive_fail(a, "(open)", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (write_entry(a, ae, &e[i], links[i], epoch, rbuf, err) < 0)
+			goto out;
+	if (archive_write_close(a) != ARCHIVE_OK) {
+		archive_fail(a, "(close)", err);
+		goto out;
+	}
+	if (w.cur && w.curlen && chunk_submit(&w) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		w.aborted = 1;
+	if (a)
+		archive_write_free(a);
+	if (ae)
+		archive_entry_free(ae);
+	free(rbuf);
+	free(links);
+	if (loc) {
+		uselocale(oldloc);
+		freelocale(loc);
+	}
+	if (started) {
+		pthread_mutex_lock(&w.mu);
+		if (rc < 0)
+			w.stop = 1;
+		w.eof = 1;
+		pthread_cond_broadcast(&w.cv);
+		pthread_mutex_unlock(&w.mu);
+		pthread_join(th, NULL);
+	} else if (rc == 0 && gz_feed(&w, NULL, 0, Z_FINISH) < 0) {
+		w.failed = 1;
+	}
+	if (w.failed) { /* the compressor's error is the cause, not libarchive's echo of it */
+		*err = w.gzerr;
+		rc = -1;
+	}
+	deflateEnd(&w.z);
+	char tmp[DIGEST_SIZE];
+	sha256_final(w.tarh, rc == 0 ? d->diff_id : tmp);
+	sha256_final(w.gzh, rc == 0 ? d->digest : tmp);
+	if (rc == 0)
+		d->size = w.gzsize;
+	writer_free(&w);
+	return rc;
+}

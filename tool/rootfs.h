@@ -1,0 +1,22 @@
+#ifndef STRATA_ROOTFS_H
+#define STRATA_ROOTFS_H
+/* A read-only view of an image's root filesystem: each layer extracted once
+   into the store (dirs/layer/HEX, the overlayfs lower directories the RUN
+   executor uses too) and stacked with a read-only overlay mount. */
+#include <stddef.h>
+
+struct error;
+struct image;
+struct store;
+struct rootfs;
+
+/* mount the filesystem of im; the process must be in a private mount namespace (sys_private_mounts) */
+int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, struct error *err);
+/* where it is mounted */
+const char *rootfs_path(const struct rootfs *r);
+/* unmount and free; NULL is fine */
+void rootfs_close(struct rootfs *r);
+/* extract layer i of im into the store when not there yet; its directory (malloc'd) into *dir */
+int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **dir, struct error *err);
+
+#endif

@@ -1,0 +1,32 @@
+#ifndef STRATA_TRANSPORT_H
+#define STRATA_TRANSPORT_H
+/* Moving images between the store and the transports users know from
+   skopeo and podman:
+     oci:DIR[:TAG]             an OCI image layout
+     oci-archive:FILE[:TAG]    the same layout as a tar
+     docker-archive:FILE[:REF] what `docker save` / `podman save` write
+     rootfs:TAR|DIR            (import only) a root filesystem, made into one layer
+   Everything read from outside is checked against its digest, and every
+   layer entry against "..", before it enters the store; nothing enters the
+   store unless the whole image does. Outputs are written beside the
+   destination and renamed into place, deterministically (sorted entries,
+   mtime SOURCE_DATE_EPOCH or 0, uid/gid 0). */
+#include <stddef.h>
+
+#include "digest.h"
+
+struct error;
+struct store;
+
+/* copy the image at src into the store; its manifest digest goes to out; 0 or -1 with err */
+int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], struct error *err);
+/* write the store image with manifest digest md to dest; name (NAME:TAG) gives the default
+   TAG of oci transports and the RepoTags of docker-archive; 0 or -1 with err */
+int transport_export(struct store *s, const char *md, const char *dest, const char *name, struct error *err);
+/* name with ":latest" added when it has no tag (docker's rule: a ':' after the last '/');
+   a name with "@digest" is kept as it is; returns buf */
+const char *transport_normalize(const char *name, char *buf, size_t size);
+/* the epoch of the layer contract: SOURCE_DATE_EPOCH, or 0 when unset; -1 with err when invalid */
+int transport_epoch(long long *epoch, struct error *err);
+
+#endif
