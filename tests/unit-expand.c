@@ -288,6 +288,28 @@ static void long_input(void)
 	CHECK("long value //", rc == 0 && strcmp(out, "y") == 0, "rc=%d", rc);
 	rc = expand_word(&x, "${L/*z/}", &out);
 	CHECK("long value no match", rc == 0 && strlen(out) == N + 1, "rc=%d", rc);
+
+	/* a pattern of 4096 runes against a 1 MiB value is refused, not ground through */
+	char *lp = xmalloc(4097);
+	memset(lp, 'x', 4096);
+	lp[4096] = 0;
+	env_set(&e, "LP", lp);
+	free(lp);
+	rc = expand_word(&x, "${L#$LP}", &out);
+	CHECK_STR("pattern work limit", rc < 0 ? x.err : out,
+		  "failed to process \"${L#$LP}\": pattern and value too large to match");
+
+	/* ${V//p/r} multiplies: nesting it is cut off at 16 MiB of output */
+	char *c = xmalloc(1001);
+	memset(c, 'c', 1000);
+	c[1000] = 0;
+	env_set(&e, "C", c);
+	free(c);
+	rc = expand_word(&x, "${C///${C///$C}}", &out);
+	CHECK_STR("output limit", rc < 0 ? x.err : "(no error)",
+		  "failed to process \"${C///${C///$C}}\": expansion too large (over 16 MiB)");
+	rc = expand_word(&x, "${C///$C}", &out);
+	CHECK("output under the limit", rc == 0 && strlen(out) == 1001 * 1000 + 1000, "rc=%d", rc);
 	arena_free(a);
 }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -670,7 +671,6 @@ static void test_gc(void)
 		      store_blob_has(s, layer) && store_blob_has(s, man2),
 	      "%d", r);
 	store_tag_del(s, "docker/app:2", &e);
-	r = store_gc(s, 0, &freed, &e); /* keep 0: the result, written seconds ago, may still count */
 	char *aa01 = xasprintf("%s/results/aa01", root);
 	age(aa01, 10);
 	r = store_gc(s, 5, &freed, &e);
@@ -718,25 +718,37 @@ static void test_lock(void)
 {
 	struct store *s = open_at("lock");
 	struct error e;
+	int go[2];
+	if (pipe(go) < 0)
+		fatal("pipe: %s", strerror(errno));
+	fflush(stdout);
+	/* fork before locking: a child that inherited the lock's descriptor would hold it too */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct store *c;
+		long long freed;
+		char b;
+		close(go[1]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(2);
+		if (store_open(&c, &e) < 0 || store_gc(c, 0, &freed, &e) < 0)
+			_exit(1);
+		store_close(c);
+		_exit(0);
+	}
+	close(go[0]);
 	int r = store_lock(s, false, &e);
 	CHECK("lock: shared", r == 0, "%s", e.msg);
 	struct store *s2 = open_at("lock");
 	r = store_lock(s2, false, &e);
 	CHECK("lock: two shared holders", r == 0, "%s", e.msg);
 	store_close(s2);
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		struct store *c;
-		long long freed;
-		if (store_open(&c, &e) < 0 || store_gc(c, 0, &freed, &e) < 0)
-			_exit(1);
-		store_close(c);
-		_exit(0);
-	}
+	if (write(go[1], "g", 1) != 1)
+		fatal("write: %s", strerror(errno));
+	close(go[1]);
 	struct timespec ts = {0, 300 * 1000 * 1000};
 	nanosleep(&ts, NULL);
-	int status;
+	int status = 0;
 	pid_t w = waitpid(pid, &status, WNOHANG);
 	CHECK("lock: gc waits while a build holds the store", w == 0, "gc did not wait");
 	store_close(s);
@@ -920,8 +932,66 @@ static void test_concurrent(void)
 	store_close(s);
 }
 
+/* threads of one process share a store: unique temporary names, and lost dir races in parallel */
+enum { THREADS = 4, THREAD_ROUNDS = 20 };
+static struct store *thread_store;
+
+static void *thread_work(void *arg)
+{
+	int t = (int)(intptr_t)arg;
+	struct error e;
+	unsigned char buf[512];
+	for (int j = 0; j < THREAD_ROUNDS; j++) {
+		char d[DIGEST_SIZE], *tmp, *path;
+		fill_random(buf, sizeof buf, (uint64_t)(t * 100 + j + 1));
+		if (store_blob_put(thread_store, buf, sizeof buf, d, &e) < 0 ||
+		    store_tmpdir(thread_store, &tmp, &e) < 0)
+			return (void *)1;
+		char *f = xasprintf("%s/f", tmp);
+		write_str(f, "same");
+		free(f);
+		char id[16];
+		snprintf(id, sizeof id, "id%d", j);
+		int r = store_dir_commit(thread_store, "threads", id, tmp, &path, &e);
+		free(tmp);
+		free(path);
+		if (r < 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	thread_store = open_at("threads");
+	pthread_t th[THREADS];
+	int started = 0, good = 0;
+	for (int t = 0; t < THREADS; t++)
+		if (pthread_create(&th[t], NULL, thread_work, (void *)(intptr_t)t) == 0)
+			started++;
+	for (int t = 0; t < started; t++) {
+		void *res;
+		if (pthread_join(th[t], &res) == 0 && res == NULL)
+			good++;
+	}
+	CHECK("threads: every thread succeeded", good == THREADS, "%d of %d", good, THREADS);
+	char *bdir = xasprintf("%s/blobs/sha256", store_root(thread_store));
+	char *ddir = xasprintf("%s/dirs/threads", store_root(thread_store));
+	char *tdir = xasprintf("%s/tmp", store_root(thread_store));
+	CHECK("threads: every blob and dir is there, no tmp left",
+	      count_entries(bdir) == THREADS * THREAD_ROUNDS && count_entries(ddir) == THREAD_ROUNDS &&
+		      count_entries(tdir) == 0,
+	      "%d blobs %d dirs %d tmp", count_entries(bdir), count_entries(ddir), count_entries(tdir));
+	free(bdir);
+	free(ddir);
+	free(tdir);
+	store_close(thread_store);
+}
+
 int main(void)
 {
+	int fds = count_entries("/proc/self/fd");
+	alarm(300); /* a deadlock fails the test instead of hanging the suite */
 	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	snprintf(top, sizeof top, "%s/unit-store.XXXXXX", base);
 	if (!mkdtemp(top))
@@ -938,6 +1008,9 @@ int main(void)
 	test_lock();
 	test_killed();
 	test_concurrent();
+	test_threads();
+	CHECK("no descriptor leaks", count_entries("/proc/self/fd") == fds, "%d open, %d at start",
+	      count_entries("/proc/self/fd"), fds);
 	rm_rf(top);
 	CHECK("cleanup: test folder removed", !exists(top), "%s left", top);
 	return check_failed;

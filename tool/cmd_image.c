@@ -174,7 +174,7 @@ int cmd_images(int argc, char **argv)
 	int rc = 0;
 	for (size_t i = 0; i < tags.n; i++) {
 		char md[DIGEST_SIZE], hs[32];
-		long long size;
+		long long size = 0;
 		int g = store_tag_get(s, tags.v[i], md, &err);
 		if (g == 0)
 			continue; /* removed meanwhile */

@@ -19,9 +19,9 @@ enum {
 };
 
 /* ${V//p/r} multiplies sizes (r goes between every character for an empty
-   p), so nesting it grows output exponentially: cap what one expansion's
-   substitutions may produce in all */
-#define MAX_SUBST ((size_t)64 << 20)
+   p), so nesting it grows output exponentially: cap what the expansions in
+   one word may produce in all, copies into enclosing ${..} included */
+#define MAX_OUTPUT ((size_t)16 << 20)
 /* a search costs pattern length times value length: refuse absurd ones */
 #define MAX_WORK ((size_t)1 << 30)
 
@@ -799,7 +799,7 @@ struct lex {
 	long esc;
 	bool raw;  /* escapes kept in the result: changes inside ${..} */
 	int depth; /* nested ${..} bodies being read */
-	size_t subst; /* bytes produced by ${V/p/r} so far */
+	size_t output; /* bytes produced by expansions so far */
 	const char *err;
 };
 
@@ -809,12 +809,12 @@ static int fail(struct lex *l, const char *msg)
 	return -1;
 }
 
-/* append substitution output, within the MAX_SUBST budget */
+/* append expansion output, within the MAX_OUTPUT budget */
 static int emit(struct lex *l, struct buf *res, const char *s, size_t n)
 {
-	if (n > MAX_SUBST - l->subst)
-		return fail(l, "substitution result too large (over 64 MiB)");
-	l->subst += n;
+	if (n > MAX_OUTPUT - l->output)
+		return fail(l, "expansion too large (over 16 MiB)");
+	l->output += n;
 	buf_putn(res, s, n);
 	return 0;
 }
@@ -959,15 +959,17 @@ static int trim(struct lex *l, const char *pat, size_t plen, const char *value, 
 		value += me;
 		vlen -= me;
 	}
-	if (!suffix) {
-		buf_putn(res, value, vlen);
-		return 0;
-	}
+	if (!suffix)
+		return emit(l, res, value, vlen);
 	size_t n;
 	long *vr = to_runes(l->a, value, vlen, &n);
-	for (size_t i = n; i-- > 0;)
-		put_rune(res, vr[i]);
-	return 0;
+	for (size_t i = 0; i < n / 2; i++) {
+		long t = vr[i];
+		vr[i] = vr[n - 1 - i];
+		vr[n - 1 - i] = t;
+	}
+	value = from_runes(l->a, vr, n, &vlen);
+	return emit(l, res, value, vlen);
 }
 
 /* Go's Regexp.Expand for a regexp without groups: $0 and ${0} are the
@@ -1101,11 +1103,12 @@ static int lex_dollar(struct lex *l, struct buf *res)
 			return 0;
 		}
 		const char *v = lex_getenv(l, &name, &set);
-		if (!set && l->x->skip_unset)
-			buf_putc(res, '$'), buf_putn(res, name.s, name.len);
-		else
-			buf_puts(res, v);
-		return 0;
+		if (!set && l->x->skip_unset) {
+			buf_putc(res, '$');
+			buf_putn(res, name.s, name.len);
+			return 0;
+		}
+		return emit(l, res, v, strlen(v));
 	}
 	scan_next(&l->sc);
 	switch (scan_peek(&l->sc)) {
@@ -1123,11 +1126,11 @@ static int lex_dollar(struct lex *l, struct buf *res)
 	switch (ch) {
 	case '}':
 		v = lex_getenv(l, &name, &set);
-		if (!set && l->x->skip_unset)
+		if (!set && l->x->skip_unset) {
 			buf_printf(res, "${%s}", buf_str(&name));
-		else
-			buf_puts(res, v);
-		return 0;
+			return 0;
+		}
+		return emit(l, res, v, strlen(v));
 	case ':':
 		null_is_unset = true;
 		ch = scan_next(&l->sc);
@@ -1143,30 +1146,24 @@ static int lex_dollar(struct lex *l, struct buf *res)
 		v = lex_getenv(l, &name, &set);
 		if (l->x->skip_unset && !set) {
 			buf_printf(res, "${%s%s", buf_str(&name), buf_str(&chs));
-			buf_putn(res, word.s, word.len);
+			if (emit(l, res, word.s, word.len) < 0)
+				return -1;
 			buf_putc(res, '}');
 			return 0;
 		}
 		bool empty = !set || (null_is_unset && !*v);
 		switch (ch) {
 		case '-':
-			if (empty)
-				buf_putn(res, word.s, word.len);
-			else
-				buf_puts(res, v);
-			return 0;
+			return empty ? emit(l, res, word.s, word.len) : emit(l, res, v, strlen(v));
 		case '+':
-			if (!empty)
-				buf_putn(res, word.s, word.len);
-			return 0;
+			return empty ? 0 : emit(l, res, word.s, word.len);
 		case '?':
 			if (!set || (null_is_unset && !*v)) {
 				const char *msg = word.len ? word.s
 					: !set ? "is not allowed to be unset" : "is not allowed to be empty";
 				return fail(l, arena_printf(l->a, "%s: %s", buf_str(&name), msg));
 			}
-			buf_puts(res, v);
-			return 0;
+			return emit(l, res, v, strlen(v));
 		case '#': case '%': {
 			/* ## and %% match the longest text */
 			bool greedy = word.len > 0 && word.s[0] == ch;
@@ -1190,9 +1187,11 @@ static int lex_dollar(struct lex *l, struct buf *res)
 		if (l->x->skip_unset && !set) {
 			/* one slash even for //, as the reference writes it */
 			buf_printf(res, "${%s/", buf_str(&name));
-			buf_putn(res, pat.s, pat.len);
+			if (emit(l, res, pat.s, pat.len) < 0)
+				return -1;
 			buf_putc(res, '/');
-			buf_putn(res, rep.s, rep.len);
+			if (emit(l, res, rep.s, rep.len) < 0)
+				return -1;
 			buf_putc(res, '}');
 			return 0;
 		}

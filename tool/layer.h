@@ -23,9 +23,9 @@ struct layer_entry {
 	const char *data;    /* LAYER_REG with src NULL: the content */
 	long long size;      /* LAYER_REG: content size (checked against src while writing) */
 	const char *link;    /* LAYER_SYMLINK: the target, written as given */
-	unsigned long long hardlink_key; /* LAYER_REG: nonzero and equal for the paths of one file;
-	                                    the first in sorted order carries the content, the others
-	                                    are written as hard links to it */
+	unsigned long long hardlink_key; /* any type but LAYER_DIR: nonzero and equal for the paths of
+	                                    one inode; the first in sorted order carries the content,
+	                                    the others are written as hard links to it */
 	unsigned devmajor, devminor;     /* LAYER_CHAR, LAYER_BLOCK (a whiteout is written by the caller as a
 	                                    LAYER_REG ".wh.NAME" of size 0) */
 	const void *cap;     /* security.capability xattr value, or NULL */
@@ -38,7 +38,9 @@ struct layer_digests {
 	long long size;             /* bytes of the gzip stream */
 };
 
-/* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err */
+/* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err
+   (a duplicate or malformed path, a src that is missing or whose size is not size, a write error).
+   Deflate runs on a second thread; STRATA_LAYER_THREADS=1 keeps it on the caller's: same bytes. */
 int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
 		struct error *err);
 

@@ -747,7 +747,7 @@ static void dump_node(FILE *f, const struct node *nd)
 	/* upstream trims the dump, so an empty keyword leaves no leading blank */
 	bool blank = nd->keyword[0] != 0;
 	if (nd->nflags) {
-		fputs(" [" + !blank, f);
+		fputs(blank ? " [" : "[", f);
 		blank = true;
 		for (size_t i = 0; i < nd->nflags; i++) {
 			if (i)
@@ -757,7 +757,7 @@ static void dump_node(FILE *f, const struct node *nd)
 		fputc(']', f);
 	}
 	if (nd->sub) {
-		fputs(" (" + !blank, f);
+		fputs(blank ? " (" : "(", f);
 		blank = true;
 		dump_node(f, nd->sub);
 		fputc(')', f);

@@ -34,6 +34,8 @@ int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **d
 	int r = untar_extract(blob, tmp, UNTAR_OVERLAY, err);
 	if (r < 0)
 		err_wrap(err, "layer %s", digest);
+	else if (chmod(tmp, 0755) < 0)
+		r = err_sys(err, "chmod %s", tmp);
 	else
 		r = store_dir_commit(s, "layer", hex, tmp, dir, err);
 	free(blob);

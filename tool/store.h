@@ -24,39 +24,44 @@ void store_close(struct store *s);
 /* the store's root folder */
 const char *store_root(const struct store *s);
 
-/* a new temporary file in the store for writing; *path is malloc'd */
+/* a new temporary file in the store for writing (mode 0600, O_CLOEXEC, a name unique across
+   processes and threads); *path is malloc'd */
 int store_tmpfile(struct store *s, char **path, int *fd, struct error *err);
-/* a new empty temporary directory in the store; *path is malloc'd */
+/* a new empty temporary directory in the store (mode 0700, which store_dir_commit keeps);
+   *path is malloc'd */
 int store_tmpdir(struct store *s, char **path, struct error *err);
-/* fsync fd, close it and rename tmp to the blob of digest (dropping tmp if the blob is there) */
+/* fsync fd, close it and rename tmp to the blob of digest (dropping tmp if the blob is there); the
+   content is trusted to match digest; fd (-1 if already closed) is closed and tmp gone in every case */
 int store_blob_commit(struct store *s, const char *tmp, int fd, const char *digest, struct error *err);
 /* store len bytes as a blob; its digest goes to digest */
 int store_blob_put(struct store *s, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err);
 /* true when the blob exists */
 bool store_blob_has(struct store *s, const char *digest);
-/* the path of a blob (malloc'd), whether or not it exists */
+/* the path of a blob (malloc'd), whether or not it exists; NULL when digest is malformed */
 char *store_blob_path(struct store *s, const char *digest);
 /* read a whole blob into *p (malloc'd, NUL-terminated), verifying its digest */
 int store_blob_read(struct store *s, const char *digest, char **p, size_t *len, struct error *err);
 /* hash the blob and compare with its name: 0 when it matches, -1 with err ("corrupt blob ...") when not */
 int store_blob_verify(struct store *s, const char *digest, struct error *err);
 
-/* the result text of step key: 1 with *text (malloc'd) when present, 0 when absent, -1 on error */
+/* the result text of step key (1 to 128 lower-case hex digits): 1 with *text (malloc'd) when
+   present, 0 when absent, -1 on error */
 int store_result_get(struct store *s, const char *key, char **text, struct error *err);
 /* record text as the result of key (atomic replace) */
 int store_result_put(struct store *s, const char *key, const char *text, struct error *err);
 
 /* the path of dirs/KIND/ID (malloc'd) when it exists, else NULL */
 char *store_dir_get(struct store *s, const char *kind, const char *id);
-/* move the finished directory tmp (from store_tmpdir) into dirs/KIND/ID; if another process got
-   there first, remove tmp; *path (malloc'd) is the final directory */
+/* move the finished directory tmp (from store_tmpdir) into dirs/KIND/ID (kind and id: [A-Za-z0-9._-]+)
+   after syncing it to disk; if another process got there first, remove tmp; *path (malloc'd) is the
+   final directory; tmp is gone afterwards in every case (unless it is no tmp dir of this store) */
 int store_dir_commit(struct store *s, const char *kind, const char *id, const char *tmp, char **path,
 		     struct error *err);
 
 /* remove a temporary file or directory tree made by store_tmpfile or store_tmpdir */
 void store_tmp_discard(struct store *s, const char *tmp);
 
-/* name (as "name:tag") -> manifest digest */
+/* name (as "name:tag", no whitespace or control bytes) -> manifest digest */
 int store_tag_set(struct store *s, const char *name, const char *digest, struct error *err);
 /* 1 with digest filled when name is tagged, 0 when not, -1 on error */
 int store_tag_get(struct store *s, const char *name, char digest[DIGEST_SIZE], struct error *err);
@@ -65,10 +70,12 @@ int store_tag_del(struct store *s, const char *name, struct error *err);
 /* all tag names, sorted, appended to out (malloc'd strings) */
 int store_tag_list(struct store *s, struct strv *out, struct error *err);
 
-/* take the store lock shared (builds) or exclusive (gc); released by store_close */
+/* take the store lock shared (builds) or exclusive (gc), waiting for it; released by store_close
+   (a child forked without exec shares the lock until it exits) */
 int store_lock(struct store *s, bool exclusive, struct error *err);
 /* remove every blob, result and dir not reachable from a tag or from a result newer than
-   keep_seconds; counts what was freed into *freed_bytes */
+   keep_seconds, and tmp entries older than an hour; counts what was freed into *freed_bytes;
+   holds the exclusive lock meanwhile, then returns to the lock the caller had */
 int store_gc(struct store *s, long long keep_seconds, long long *freed_bytes, struct error *err);
 
 #endif

@@ -281,6 +281,7 @@ struct lstream {
 	int wfd;   /* a copy of the raw bytes, or of the gzip output, goes here; -1 for none */
 	int gzout; /* recompress the tar with the layer contract's gzip */
 	z_stream zout;
+	gz_header hdr; /* zlib keeps a pointer to it */
 	int zout_init;
 	unsigned char *zbuf;
 	struct sha256 *gzh;
@@ -350,10 +351,8 @@ static int ls_open(struct lstream *ls, int fd, enum gzmode gzmode, int wfd, int 
 		if (deflateInit2(&ls->zout, GZ_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			return ls_fail(ls, "deflateInit2 failed");
 		ls->zout_init = 1;
-		gz_header hdr;
-		memset(&hdr, 0, sizeof hdr);
-		hdr.os = GZ_OS;
-		if (deflateSetHeader(&ls->zout, &hdr) != Z_OK)
+		ls->hdr.os = GZ_OS;
+		if (deflateSetHeader(&ls->zout, &ls->hdr) != Z_OK)
 			return ls_fail(ls, "deflateSetHeader failed");
 	}
 	if (raw_fill(ls) < 0)
@@ -1167,7 +1166,8 @@ static int import_rootfs(struct stage *st, const char *dir, char out[DIGEST_SIZE
 	if (walk_dir(&w, dir, NULL, err) < 0)
 		goto out;
 	/* one key per inode: layer_write links the later paths to the first */
-	qsort(w.ino, w.nino, sizeof *w.ino, ino_cmp);
+	if (w.nino)
+		qsort(w.ino, w.nino, sizeof *w.ino, ino_cmp);
 	for (size_t i = 0, key = 0; i < w.nino; i++) {
 		if (i == 0 || ino_cmp(&w.ino[i - 1], &w.ino[i]) != 0)
 			key++;
@@ -1794,12 +1794,15 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 				rc = tarw_data(t, p, (size_t)r, err);
 		}
 		char raw[DIGEST_SIZE], tar[DIGEST_SIZE];
+		if (rc < 0)
+			ls_drain_raw(&ls);
 		long long got = ls.tarsize;
 		ls_close(&ls, raw, tar, NULL);
-		if (rc < 0)
-			err_wrap(err, "layer %s", digest);
-		else if (strcmp(raw, digest) != 0)
+		/* a damaged blob is the cause of whatever else went wrong */
+		if (strcmp(raw, digest) != 0)
 			rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
+		else if (rc < 0)
+			err_wrap(err, "layer %s", digest);
 		else if (strcmp(tar, diff_id) != 0)
 			rc = err_set(err, "layer %s: diff_id %s, but the config says %s", digest, tar, diff_id);
 		else if (pass == 1 && got != tarsize)

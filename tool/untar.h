@@ -4,7 +4,10 @@
    libarchive) into a directory, as ADD of a local archive and the store's
    extracted layers need. Nothing is ever written outside dest: entries with
    "..", absolute paths (made relative, as docker does), or a path through a
-   symlink, are refused or resolved inside dest. */
+   symlink, are refused or resolved inside dest. Symlinks on the way to an
+   entry resolve as in a chroot at dest (openat2 RESOLVE_IN_ROOT, like docker's
+   chrooted unpack); one in the entry's own place is replaced, never followed.
+   Only the security.capability xattr is applied. */
 
 struct error;
 
