@@ -796,6 +796,8 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 	key_final(&k, bs->key);
 	/* the base's triggers ran as this stage's first steps: they do not pass on */
 	json_object_del(image_cfg(&bs->img), "OnBuild");
+	if (!image_env(&bs->img, "PATH"))
+		set_env(image_cfg(&bs->img), "PATH", PLAN_DEFAULT_PATH);
 	for (size_t i = 0; i < st->nsteps; i++)
 		if (run_step(b, bs, &st->steps[i], err) < 0)
 			return -1;

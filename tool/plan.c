@@ -1,6 +1,7 @@
 #include "plan.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -153,16 +154,12 @@ static const char *xword(const struct pctx *c, const struct node *n, size_t off,
 	return out;
 }
 
-/* the shell env of a step: build args with values, then ENV over them */
+/* the shell env of a step: ENV, then the build args under it (a view, not a copy) */
 static struct env *shell_env(const struct pctx *c, const struct env *env, const struct env *args)
 {
 	struct env *e = arena_alloc(c->a, sizeof *e);
-	env_init(e, c->a);
-	for (size_t i = 0; i < args->n; i++)
-		if (args->v[i].value)
-			env_set(e, args->v[i].name, args->v[i].value);
-	for (size_t i = 0; i < env->n; i++)
-		env_set(e, env->v[i].name, env->v[i].value);
+	*e = *env;
+	e->fallback = args;
 	return e;
 }
 
@@ -221,12 +218,20 @@ const char *step_flag(const struct step *s, const char *name)
 	return NULL;
 }
 
+/* the index of the stage named name (any case) among the first upto, or -1 */
 static int find_stage(const struct plan *p, size_t upto, const char *name)
 {
-	for (size_t i = 0; i < upto; i++)
-		if (p->stages[i].name && !strcasecmp(p->stages[i].name, name))
-			return (int)i;
-	return -1;
+	char low[256];
+	size_t n = strlen(name);
+	if (n >= sizeof low)
+		return -1;
+	for (size_t i = 0; i <= n; i++)
+		low[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
+	const char *v = env_get(&p->stage_names, low);
+	if (!v)
+		return -1;
+	int idx = atoi(v);
+	return (size_t)idx < upto ? idx : -1;
 }
 
 static bool valid_stage_name(const char *s)
@@ -549,6 +554,9 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 	} else {
 		env_init(sb.env, c->a);
 	}
+	/* docker makes sure PATH is set */
+	if (!env_get(sb.env, "PATH"))
+		env_set(sb.env, "PATH", PLAN_DEFAULT_PATH);
 	/* the base image's ONBUILD triggers run first */
 	struct dockerfile *trig = NULL;
 	if (bi && bi->nonbuild) {
@@ -696,6 +704,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	env_copy(&p->build_args, &o->build_args, a);
 	p->platform = o->platform ? o->platform : plan_host_platform();
 	struct pctx c = {.a = a, .df = df, .o = o, .p = p};
+	env_init(&p->stage_names, a);
 	env_init(&c.meta, a);
 	strv_init(&c.used_args, a);
 	set_platform_args(&c.meta, "BUILD", plan_host_platform());
@@ -751,6 +760,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 			if (find_stage(p, p->n - 1, name) >= 0)
 				die_node(&c, n, n->argoff[2], "duplicate stage name '%s'", name);
 			st->name = name;
+			env_set(&p->stage_names, name, arena_printf(a, "%zu", p->n - 1));
 		}
 		/* FROM names an earlier stage only: "FROM x AS x" means the image x, as in docker */
 		st->base_stage = find_stage(p, p->n - 1, st->base);

@@ -14,6 +14,9 @@
 
 struct arena;
 
+/* the PATH docker puts in an image whose base has none */
+#define PLAN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 struct kv {
 	const char *key, *value;  /* ARG: the value in scope, NULL when it has none */
 	size_t off;               /* offset in the step's logical line */
@@ -82,6 +85,7 @@ struct plan {
 	struct env build_args;
 	const char *platform;          /* target platform, os/arch[/variant] */
 	const char *unused_args;       /* --build-args no ARG consumed, comma-separated, or NULL */
+	struct env stage_names;        /* lower-cased stage name -> its index */
 };
 
 /* build the plan of df; dies with "PATH:LINE:COL: ..." on any error */
