@@ -11,6 +11,7 @@
 
 #include "copy.h"
 #include "error.h"
+#include "expand.h"
 #include "ignore.h"
 #include "image.h"
 #include "key.h"
@@ -577,7 +578,18 @@ static int collect_sources(struct bctx *b, const struct step *s, struct copy_src
 			buf_putn(&body, q, len - (size_t)(q - p));
 			p += len;
 		}
-		copy_add_data(*src, hd->name, body.s, body.len);
+		const char *data = body.s;
+		if (hd->expand) {
+			/* only variables expand in a heredoc's body: its quotes belong to the file */
+			struct env view = *s->env;
+			view.fallback = s->args_env;
+			struct expand x = {.a = b->a, .env = &view, .escape = '\\', .skip_quotes = true};
+			char *out;
+			if (expand_word(&x, body.s, &out) < 0)
+				return err_set(err, "heredoc %s: %s", hd->name, x.err);
+			data = out;
+		}
+		copy_add_data(*src, hd->name, data, strlen(data));
 	}
 	return 0;
 }
@@ -741,6 +753,7 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 	memcpy(bs->key, key, KEY_HEX);
 	progress(b, s, NULL, now() - t0);
 out:
+	copy_free(src);
 	rootfs_close(from_rf);
 	if (from_img.config)
 		image_free(&from_img);

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,7 @@ struct copy_src {
 	struct srcmatch *m;
 	size_t n, cap;
 	bool context;
+	struct ignore *exclude;       /* --exclude, matched below each source */
 };
 
 /* path.Clean of a '/'-separated path; relative stays relative, "" becomes "." */
@@ -95,6 +95,75 @@ static char *join(struct arena *a, const char *x, const char *y)
 	if (!*y)
 		return arena_strdup(a, x);
 	return arena_printf(a, "%s/%s", x, y);
+}
+
+/* one bracket class of Go's filepath.Match at *pp against c; -1 when malformed */
+static int match_class(const char **pp, unsigned char c)
+{
+	const char *p = *pp + 1;
+	bool neg = false, ok = false;
+	if (*p == '^')
+		neg = true, p++;
+	for (bool first = true; first || *p != ']'; first = false) {
+		if (!*p)
+			return -1;
+		unsigned char lo = (unsigned char)*p++, hi;
+		if (lo == '\\' && !(lo = (unsigned char)*p++))
+			return -1;
+		hi = lo;
+		if (*p == '-' && p[1] != ']') {
+			p++;
+			hi = (unsigned char)*p++;
+			if (hi == '\\' && !(hi = (unsigned char)*p++))
+				return -1;
+			if (!hi)
+				return -1;
+		}
+		if (lo <= c && c <= hi)
+			ok = true;
+	}
+	*pp = p + 1;
+	return ok != neg;
+}
+
+/* Go's filepath.Match for one path element ('*' and '?' never match '/'; only '^' negates a class) */
+static bool go_match(const char *p, const char *s)
+{
+	const char *star = NULL, *ss = NULL;
+	while (*s) {
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			star = p, ss = s;
+			continue;
+		}
+		if (*p == '?' && *s != '/') {
+			p++, s++;
+			continue;
+		}
+		if (*p == '[') {
+			const char *q = p;
+			int m = match_class(&q, (unsigned char)*s);
+			if (m < 0)
+				return false;
+			if (m && *s != '/') {
+				p = q, s++;
+				continue;
+			}
+		} else if (*p == '\\' && p[1] && p[1] == *s) {
+			p += 2, s++;
+			continue;
+		} else if (*p && *p != '\\' && *p != '?' && *p == *s) {
+			p++, s++;
+			continue;
+		}
+		if (!star || *ss == '/')
+			return false;
+		p = star, s = ++ss;
+	}
+	while (*p == '*')
+		p++;
+	return !*p;
 }
 
 static bool has_meta(const char *s)
@@ -235,11 +304,7 @@ static bool excluded(const struct copy_src *s, const char *ctxrel, const char *b
 	const struct copy_opts *o = s->o;
 	if (o->ignore && ctxrel && ignore_match(o->ignore, ctxrel))
 		return true;
-	for (size_t i = 0; i < o->nexcludes; i++)
-		if (!fnmatch(o->excludes[i], below, FNM_PATHNAME) ||
-		    (!strncmp(o->excludes[i], "**/", 3) && !fnmatch(o->excludes[i] + 3, below, FNM_PATHNAME)))
-			return true;
-	return false;
+	return s->exclude && ignore_match(s->exclude, below);
 }
 
 /* walk the directory host (the match's rel below root) in sorted order */
@@ -274,16 +339,18 @@ static int walk(struct copy_src *s, struct srcmatch *m, const char *host, const 
 			return err_sys(err, "%s", h);
 		if (ex && !(S_ISDIR(st.st_mode) && s->o->ignore && ignore_has_exceptions(s->o->ignore)))
 			continue;
-		if (!ex || S_ISDIR(st.st_mode)) {
-			if (S_ISSOCK(st.st_mode))
-				continue;
-			struct srcfile *f = add_file(s, m);
-			f->rel = b;
-			if (fill_file(s, f, h, err) < 0)
-				return -1;
-		}
+		if (S_ISSOCK(st.st_mode))
+			continue;
+		size_t at = m->n;
+		struct srcfile *f = add_file(s, m);
+		f->rel = b;
+		if (fill_file(s, f, h, err) < 0)
+			return -1;
 		if (S_ISDIR(st.st_mode) && walk(s, m, h, cr, b, depth + 1, err) < 0)
 			return -1;
+		/* an excluded directory walked for its exceptions stays only when one matched inside */
+		if (ex && m->n == at + 1)
+			m->n = at;
 	}
 	return 0;
 }
@@ -313,7 +380,7 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 			strv_init(&names, s->a);
 			struct dirent *e;
 			while ((e = readdir(d)))
-				if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !fnmatch(seg, e->d_name, 0))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && go_match(seg, e->d_name))
 					strv_push(&names, arena_strdup(s->a, e->d_name));
 			closedir(d);
 			if (names.n)
@@ -357,6 +424,12 @@ static int add_source(struct copy_src *s, const char *rel, const char *pattern, 
 	return 0;
 }
 
+void copy_free(struct copy_src *s)
+{
+	if (s)
+		ignore_free(s->exclude);
+}
+
 struct copy_src *copy_new(struct arena *a)
 {
 	struct copy_src *s = arena_alloc(a, sizeof *s);
@@ -372,6 +445,15 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 	s->o = o;
 	s->context = o->context;
 	*out = s;
+	if (o->nexcludes) {
+		char *msg = NULL;
+		s->exclude = ignore_new(o->excludes, o->nexcludes, &msg);
+		if (!s->exclude) {
+			err_set(err, "--exclude: %s", msg ? msg : "invalid pattern");
+			free(msg);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *pat = patterns[i];
 		char *rel = clean(a, pat);
@@ -570,7 +652,7 @@ static int entry_from(struct copy_src *s, const struct copy_dest *d, struct ebuf
 		b->n--;
 		return 0;
 	}
-	if (d->chmod && e->type != LAYER_SYMLINK) {
+	if (d->chmod && e->type != LAYER_SYMLINK && !(e->type == LAYER_DIR && !*f->rel && f->host)) {
 		long cm = copy_chmod(d->chmod, e->mode, e->type == LAYER_DIR);
 		if (cm < 0)
 			return err_set(err, "%s: invalid --chmod value '%s'", d->instr, d->chmod);

@@ -27,6 +27,8 @@ struct copy_opts {
 /* collect the files the n source patterns name; 0 or -1 with err */
 int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *patterns, size_t n,
 		 struct copy_src **out, struct error *err);
+/* release what s holds outside its arena; NULL is fine */
+void copy_free(struct copy_src *s);
 /* an empty source list (for heredoc-only COPY) */
 struct copy_src *copy_new(struct arena *a);
 /* add a file of the given content named name (a heredoc) */

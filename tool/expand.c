@@ -1217,7 +1217,21 @@ static int stop_on(struct lex *l, long stop, bool raw, struct buf *res, struct w
 			l->raw = saved;
 			return 0;
 		}
-		if (ch == '$' || ch == '\'' || ch == '"') {
+		if (ch == '<') {
+			/* processPossibleHeredoc: "<<" and the blanks after it stay one word */
+			size_t from = res->len;
+			put_rune(res, scan_next(&l->sc));
+			if (scan_peek(&l->sc) == '<') {
+				put_rune(res, scan_next(&l->sc));
+				for (long pk = scan_peek(&l->sc); pk == ' ' || pk == '\t' || pk == '\n';
+				     pk = scan_peek(&l->sc))
+					put_rune(res, scan_next(&l->sc));
+			}
+			if (w)
+				words_raw_string(w, res->s + from, res->len - from);
+			continue;
+		}
+		if (ch == '$' || (!l->x->skip_quotes && (ch == '\'' || ch == '"'))) {
 			size_t from = res->len;
 			rc = ch == '$' ? lex_dollar(l, res)
 			   : ch == '\'' ? lex_single_quote(l, res) : lex_double_quote(l, res);

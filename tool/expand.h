@@ -17,6 +17,7 @@ struct expand {
 	int escape;             /* the escape token: '\\' or '`' (0 means '\\') */
 	bool raw_quotes;        /* keep quote characters in the result (heredoc bodies) */
 	bool raw_escapes;       /* keep escape tokens in the result (heredoc bodies) */
+	bool skip_quotes;       /* quotes are ordinary characters (heredoc bodies: only $ expands) */
 	bool skip_unset;        /* leave $V of an unset V as written */
 	struct strv *matched;   /* if set, names referenced and set are added (once each) */
 	struct strv *unmatched; /* if set, names referenced and unset are added (once each) */
