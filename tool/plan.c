@@ -60,7 +60,7 @@ struct pctx {
 	const struct plan_opts *o;
 	struct plan *p;
 	struct env meta;         /* global ARGs and the platform args, for FROM */
-	struct strv used_args;   /* build args some ARG consumed */
+	struct strv *used_args;  /* build args some ARG consumed */
 };
 
 static noreturn void die_node(const struct pctx *c, const struct node *n, size_t off, const char *fmt, ...)
@@ -258,7 +258,7 @@ static void global_arg(struct pctx *c, const struct node *n)
 			die_node(c, n, n->argoff[i], "ARG names can not be blank");
 		const char *v = env_get(&c->o->build_args, key);
 		if (v)
-			strv_push(&c->used_args, (char *)key);
+			strv_push(c->used_args, (char *)key);
 		else if (eq)
 			v = xword(c, n, n->argoff[i], eq + 1, &c->meta);
 		struct kv *nm = arena_alloc(c->a, (c->p->nmeta + 1) * sizeof *nm);
@@ -334,7 +334,7 @@ static void stage_arg(struct pctx *c, struct stagebuild *sb, const struct node *
 		bool declared;
 		const char *mv = meta_value(c, key, &declared);
 		if (v) {
-			strv_push(&c->used_args, (char *)key);
+			strv_push(c->used_args, (char *)key);
 		} else if (dflt) {
 			v = dflt;
 		} else if (declared) {
@@ -706,7 +706,9 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	struct pctx c = {.a = a, .df = df, .o = o, .p = p};
 	env_init(&p->stage_names, a);
 	env_init(&c.meta, a);
-	strv_init(&c.used_args, a);
+	struct strv consumed;
+	strv_init(&consumed, a);
+	c.used_args = &consumed;
 	set_platform_args(&c.meta, "BUILD", plan_host_platform());
 	set_platform_args(&c.meta, "TARGET", p->platform);
 
@@ -798,8 +800,8 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	for (size_t k = 0; k < o->build_args.n; k++) {
 		const char *name = o->build_args.v[k].name;
 		bool used = is_proxy_arg(name);
-		for (size_t u = 0; u < c.used_args.n && !used; u++)
-			used = !strcmp(c.used_args.v[u], name);
+		for (size_t u = 0; u < c.used_args->n && !used; u++)
+			used = !strcmp(c.used_args->v[u], name);
 		if (!used) {
 			if (unused.len)
 				buf_putc(&unused, ',');
