@@ -704,7 +704,7 @@ static int extract_archive(struct arena *a, const struct copy_dest *d, const str
 	if (mkdir(dir, 0700) < 0)
 		return err_sys(err, "mkdir %s", dir);
 	if (untar_extract(f->host, dir, UNTAR_ADD, err) < 0)
-		return err_wrap(err, "ADD %s", f->host);
+		return -1;
 	struct copy_opts *o = arena_alloc(a, sizeof *o);
 	memset(o, 0, sizeof *o);
 	o->root = dir;
