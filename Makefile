@@ -59,9 +59,14 @@ sanbins: build/strata-san $(TESTS:%=build/san/test-%)
 
 # the whole suite, then again under ASan+UBSan
 check: testbins sanbins
-	$(Q)STRATA=$(CURDIR)/strata TESTBIN=$(CURDIR)/build sh tests/run plain && \
+	$(Q)rm -f build/summary
+	$(Q)STRATA_SUMMARY=$(CURDIR)/build/summary STRATA=$(CURDIR)/strata TESTBIN=$(CURDIR)/build \
+	sh tests/run plain && \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	STRATA=$(CURDIR)/build/strata-san TESTBIN=$(CURDIR)/build/san STRATA_SAN=1 sh tests/run asan+ubsan
+	STRATA_SUMMARY=$(CURDIR)/build/summary STRATA=$(CURDIR)/build/strata-san TESTBIN=$(CURDIR)/build/san \
+	STRATA_SAN=1 sh tests/run asan+ubsan && \
+	awk '{p += $$1; f += $$2; s += $$3} END {printf "total: %d passed, %d failed, %d skipped\n", p, f, s}' \
+	build/summary
 
 # the suite once, without sanitizers (quicker while working)
 test: testbins

@@ -696,7 +696,7 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 	case I_ADD:
 		if (do_copy(b, bs, s, src, err) < 0)
 			goto out;
-		image_history(&bs->img, s->original, false, b->epoch);
+		image_history(&bs->img, s->node->line.text, false, b->epoch);
 		break;
 	case I_WORKDIR: {
 		json_t *cfg = image_cfg(&bs->img);
@@ -731,7 +731,7 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 		rootfs_close(rf);
 		if (lr < 0)
 			goto out;
-		image_history(&bs->img, s->original, exists || !strcmp(wd, "/"), b->epoch);
+		image_history(&bs->img, s->node->line.text, exists || !strcmp(wd, "/"), b->epoch);
 		break;
 	}
 	case I_ARG:
@@ -742,7 +742,7 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 	default:
 		if (apply_meta(b, bs, s, err) < 0)
 			goto out;
-		image_history(&bs->img, s->original, true, b->epoch);
+		image_history(&bs->img, s->node->line.text, true, b->epoch);
 		break;
 	}
 	if (image_save(b->s, &bs->img, b->epoch, err) < 0)
