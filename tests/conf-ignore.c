@@ -134,7 +134,7 @@ static void run_filepath(const char *dir, int *pass, int *total)
 		int want = atoi(f[2]), want_err = atoi(f[3]);
 		const char *pats[] = { f[0] };
 		/* the package-level helpers clean the path and never match "." */
-		char *path = ignore_clean(f[1]);
+		char *path = path_clean(f[1]);
 		int got = eval(pats, 1, path, &err);
 		if (got == 1 && strcmp(path, ".") == 0)
 			got = 0;

@@ -266,7 +266,7 @@ static void test_clean(void)
 		{ "abc/def/../../..", ".." }, { "./a/", "a" },
 	};
 	for (size_t i = 0; i < N(t); i++) {
-		char name[64], *got = ignore_clean(t[i][0]);
+		char name[64], *got = path_clean(t[i][0]);
 		snprintf(name, sizeof name, "clean [%s]", t[i][0]);
 		CHECK_STR(name, got, t[i][1]);
 		free(got);

@@ -46,45 +46,12 @@ struct copy_src {
 	struct ignore *exclude;       /* --exclude, matched below each source */
 };
 
-/* path.Clean of a '/'-separated path; relative stays relative, "" becomes "." */
+/* path.Clean, in the arena */
 static char *clean(struct arena *a, const char *p)
 {
-	bool abs = p[0] == '/';
 	size_t n = strlen(p);
 	char *out = arena_alloc(a, n + 2);
-	size_t o = 0, dotdot = 0;
-	if (abs)
-		out[o++] = '/', dotdot = 1;
-	for (size_t i = 0; i < n;) {
-		if (p[i] == '/') {
-			i++;
-		} else if (p[i] == '.' && (i + 1 == n || p[i + 1] == '/')) {
-			i++;
-		} else if (p[i] == '.' && p[i + 1] == '.' && (i + 2 == n || p[i + 2] == '/')) {
-			i += 2;
-			if (o > dotdot) {
-				while (o > dotdot && out[o - 1] != '/')
-					o--;
-				if (o > dotdot)
-					o--;
-				else if (o > 0 && out[o - 1] == '/' && !abs)
-					o--;
-			} else if (!abs) {
-				if (o > 0)
-					out[o++] = '/';
-				out[o++] = '.', out[o++] = '.';
-				dotdot = o;
-			}
-		} else {
-			if ((abs && o != 1) || (!abs && o != 0))
-				out[o++] = '/';
-			while (i < n && p[i] != '/')
-				out[o++] = p[i++];
-		}
-	}
-	if (o == 0)
-		out[o++] = '.';
-	out[o] = 0;
+	out[path_clean_into(p, n, out)] = 0;
 	return out;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "utf8.h"
 #include "util.h"
 
 /*
@@ -18,109 +19,10 @@
  * run by a Pike-style VM without captures: O(len(path) * len(program)).
  */
 
-enum { RUNE_ERROR = 0xFFFD, MAX_RUNE = 0x10FFFF, MAX_LINE = 64 * 1024, MAX_DEPTH = 1000 };
+enum { MAX_RUNE = 0x10FFFF, MAX_LINE = 64 * 1024, MAX_DEPTH = 1000 };
 
 static const char ERR_SYNTAX[] = "syntax error in pattern";
 static const char ERR_BANG[] = "illegal exclusion pattern: \"!\"";
-
-/* ---- UTF-8 as Go decodes it: every invalid byte is RuneError of width 1 ---- */
-
-static int32_t utf8_decode(const unsigned char *s, size_t n, size_t *w)
-{
-	unsigned c = s[0], lo = 0x80, hi = 0xBF;
-	size_t need;
-	int32_t r;
-
-	*w = 1;
-	if (c < 0x80)
-		return (int32_t)c;
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 2;
-		r = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 3;
-		r = c & 0x0F;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 4;
-		r = c & 0x07;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return RUNE_ERROR;
-	}
-	if (n < need || s[1] < lo || s[1] > hi)
-		return RUNE_ERROR;
-	r = r << 6 | (s[1] & 0x3F);
-	for (size_t k = 2; k < need; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return RUNE_ERROR;
-		r = r << 6 | (s[k] & 0x3F);
-	}
-	*w = need;
-	return r;
-}
-
-/* utf8.DecodeLastRune */
-static int32_t utf8_decode_last(const unsigned char *s, size_t n, size_t *w)
-{
-	ptrdiff_t st = (ptrdiff_t)n - 1, lim = (ptrdiff_t)n - 4;
-	size_t ww;
-
-	*w = 1;
-	if (s[st] < 0x80)
-		return s[st];
-	if (lim < 0)
-		lim = 0;
-	for (st--; st >= lim; st--)
-		if ((s[st] & 0xC0) != 0x80)
-			break;
-	if (st < 0)
-		st = 0;
-	int32_t r = utf8_decode(s + st, n - (size_t)st, &ww);
-	if ((size_t)st + ww != n)
-		return RUNE_ERROR;
-	*w = ww;
-	return r;
-}
-
-static void utf8_put(struct buf *b, int32_t r)
-{
-	if (r < 0 || r > MAX_RUNE || (r >= 0xD800 && r <= 0xDFFF))
-		r = RUNE_ERROR;
-	if (r < 0x80) {
-		buf_putc(b, r);
-	} else if (r < 0x800) {
-		buf_putc(b, 0xC0 | r >> 6);
-		buf_putc(b, 0x80 | (r & 0x3F));
-	} else if (r < 0x10000) {
-		buf_putc(b, 0xE0 | r >> 12);
-		buf_putc(b, 0x80 | (r >> 6 & 0x3F));
-		buf_putc(b, 0x80 | (r & 0x3F));
-	} else {
-		buf_putc(b, 0xF0 | r >> 18);
-		buf_putc(b, 0x80 | (r >> 12 & 0x3F));
-		buf_putc(b, 0x80 | (r >> 6 & 0x3F));
-		buf_putc(b, 0x80 | (r & 0x3F));
-	}
-}
-
-/* unicode.IsSpace */
-static bool is_space(int32_t r)
-{
-	switch (r) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029:
-	case 0x202F: case 0x205F: case 0x3000:
-		return true;
-	}
-	return r >= 0x2000 && r <= 0x200A;
-}
 
 /* strings.TrimSpace on s[*a, *b) */
 static void trim_space(const char *s, size_t *a, size_t *b)
@@ -128,63 +30,13 @@ static void trim_space(const char *s, size_t *a, size_t *b)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t w;
 
-	while (*a < *b && is_space(utf8_decode(u + *a, *b - *a, &w)))
+	while (*a < *b && rune_space(utf8_decode(u + *a, *b - *a, &w)))
 		*a += w;
-	while (*b > *a && is_space(utf8_decode_last(u + *a, *b - *a, &w)))
+	while (*b > *a && rune_space(utf8_decode_last(u + *a, *b - *a, &w)))
 		*b -= w;
 }
 
-/* filepath.Clean (Unix) of p[0, n) into out, which has room for n + 2 bytes */
-static size_t clean(const char *p, size_t n, char *out)
-{
-	size_t r = 0, w = 0, dotdot = 0;
-	bool rooted = n > 0 && p[0] == '/';
 
-	if (n == 0) {
-		out[0] = '.';
-		return 1;
-	}
-	if (rooted) {
-		out[w++] = '/';
-		r = dotdot = 1;
-	}
-	while (r < n) {
-		if (p[r] == '/') {
-			r++;
-		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
-			r++;
-		} else if (p[r] == '.' && r + 1 < n && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
-			r += 2;
-			if (w > dotdot) {
-				w--;
-				while (w > dotdot && out[w] != '/')
-					w--;
-			} else if (!rooted) {
-				if (w > 0)
-					out[w++] = '/';
-				out[w++] = '.';
-				out[w++] = '.';
-				dotdot = w;
-			}
-		} else {
-			if ((rooted && w != 1) || (!rooted && w != 0))
-				out[w++] = '/';
-			for (; r < n && p[r] != '/'; r++)
-				out[w++] = p[r];
-		}
-	}
-	if (w == 0)
-		out[w++] = '.';
-	return w;
-}
-
-char *ignore_clean(const char *path)
-{
-	size_t n = strlen(path);
-	char *out = xmalloc(n + 2);
-	out[clean(path, n, out)] = 0;
-	return out;
-}
 
 /* ---- reading a .dockerignore (ignorefile.ReadAll) ---- */
 
@@ -221,7 +73,7 @@ int ignore_read(const char *data, size_t len, struct strv *out, struct error *e)
 		if (invert)
 			*q++ = '!';
 		if (b > a) {
-			size_t n = clean(data + a, b - a, q);
+			size_t n = path_clean_into(data + a, b - a, q);
 			if (n > 1 && q[0] == '/')
 				memmove(q, q + 1, --n);
 			q += n;
@@ -981,7 +833,7 @@ struct ignore *ignore_new(const char *const *patterns, size_t n, char **err)
 		if (a == b)
 			continue;
 		char *c = xmalloc(b - a + 2);
-		size_t cl = clean(raw + a, b - a, c);
+		size_t cl = path_clean_into(raw + a, b - a, c);
 		struct pattern *pt = &ig->p[ig->n];
 		size_t off = 0;
 		if (c[0] == '!') {
@@ -1244,7 +1096,7 @@ bool ignore_match(const struct ignore *ig, const char *path)
 	if (!inline_parents) {
 		/* filepath.Dir: Clean of everything up to the last '/' */
 		dir = xmalloc(last + 3);
-		dn = clean(path, last + 1, dir);
+		dn = path_clean_into(path, last + 1, dir);
 		if (dn == 1 && dir[0] == '.')
 			dn = 0;  /* no parents */
 	}

@@ -13,8 +13,6 @@ struct strv;
    -1 with e set when a line is 64 KiB or longer, as upstream's bufio.Scanner */
 int ignore_read(const char *data, size_t len, struct strv *out, struct error *e);
 
-/* Go's filepath.Clean of path (Unix), malloc'd */
-char *ignore_clean(const char *path);
 
 /* a compiled pattern list; later patterns win, '!' re-includes */
 struct ignore;

@@ -16,9 +16,7 @@
 #include "error.h"
 #include "util.h"
 
-/* Level 6: zlib at 6 already outruns `gzip -6`, and higher levels cost far
-   more time than they save bytes on typical layers. */
-enum { LEVEL = 6, CHUNK = 512 << 10, NCHUNK = 8, READ_SIZE = 256 << 10, OUT_SIZE = 256 << 10 };
+enum { CHUNK = 512 << 10, NCHUNK = 8, READ_SIZE = 256 << 10, OUT_SIZE = 256 << 10 };
 
 /* The tar side (libarchive, SHA-256 of the tar) runs on the caller's thread
    and fills chunks of a ring; a second thread deflates them in order, hashes
@@ -49,21 +47,6 @@ struct writer {
 	long long gzsize;
 	struct error gzerr;
 };
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n) {
-		ssize_t r = write(fd, s, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		s += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 /* deflate n bytes (flush = Z_NO_FLUSH or Z_FINISH), hash and write what comes out */
 static int gz_feed(struct writer *w, const void *p, size_t n, int flush)
@@ -391,11 +374,11 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 		w.buf[i] = xmalloc(CHUNK);
 	w.out = xmalloc(OUT_SIZE);
 	w.fd = out_fd;
-	if (deflateInit2(&w.z, LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (deflateInit2(&w.z, LAYER_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		writer_free(&w);
 		return err_set(err, "layer: deflateInit2 failed");
 	}
-	w.hdr.os = 255; /* unknown: the host must not show */
+	w.hdr.os = LAYER_GZIP_OS;
 	w.hdr.time = 0;
 	if (deflateSetHeader(&w.z, &w.hdr) != Z_OK) {
 		deflateEnd(&w.z);

@@ -12,6 +12,11 @@
 
 struct error;
 
+/* the gzip of the layer contract: zlib level 6 (already faster than `gzip -6`; higher levels
+   cost far more time than they save), header mtime 0, OS byte 255 (unknown), no name.
+   Whoever recompresses a layer (import of uncompressed layers) must use these. */
+enum { LAYER_GZIP_LEVEL = 6, LAYER_GZIP_OS = 255 };
+
 enum layer_type { LAYER_REG, LAYER_DIR, LAYER_SYMLINK, LAYER_CHAR, LAYER_BLOCK, LAYER_FIFO };
 
 struct layer_entry {

@@ -8,6 +8,7 @@
 #include "env.h"
 #include "expand.h"
 #include "scan.h"
+#include "utf8.h"
 #include "util.h"
 
 static const char *const instr_names[] = {
@@ -29,84 +30,6 @@ enum instr instr_lookup(const char *kw)
 const char *instr_name(enum instr i)
 {
 	return instr_names[i];
-}
-
-/* Go's utf8.DecodeRune: the rune at s and its width; invalid bytes give U+FFFD, width 1 */
-static uint32_t decode_rune(const char *str, size_t n, size_t *w)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (n == 0) {
-		*w = 0;
-		return 0xFFFD;
-	}
-	if (s[0] < 0x80) {
-		*w = 1;
-		return s[0];
-	}
-	size_t need;
-	uint32_t r;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		need = 2, r = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		need = 3, r = s[0] & 0x0F;
-		if (s[0] == 0xE0)
-			lo = 0xA0;
-		if (s[0] == 0xED)
-			hi = 0x9F;
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		need = 4, r = s[0] & 0x07;
-		if (s[0] == 0xF0)
-			lo = 0x90;
-		if (s[0] == 0xF4)
-			hi = 0x8F;
-	} else {
-		*w = 1;
-		return 0xFFFD;
-	}
-	if (n < need || s[1] < lo || s[1] > hi) {
-		*w = 1;
-		return 0xFFFD;
-	}
-	for (size_t i = 1; i < need; i++) {
-		if (i > 1 && (s[i] < 0x80 || s[i] > 0xBF)) {
-			*w = 1;
-			return 0xFFFD;
-		}
-		r = (r << 6) | (s[i] & 0x3F);
-	}
-	*w = need;
-	return r;
-}
-
-static void put_rune(struct buf *b, uint32_t r)
-{
-	if (r < 0x80) {
-		buf_putc(b, (int)r);
-	} else if (r < 0x800) {
-		buf_putc(b, (int)(0xC0 | (r >> 6)));
-		buf_putc(b, (int)(0x80 | (r & 0x3F)));
-	} else if (r < 0x10000) {
-		buf_putc(b, (int)(0xE0 | (r >> 12)));
-		buf_putc(b, (int)(0x80 | ((r >> 6) & 0x3F)));
-		buf_putc(b, (int)(0x80 | (r & 0x3F)));
-	} else {
-		buf_putc(b, (int)(0xF0 | (r >> 18)));
-		buf_putc(b, (int)(0x80 | ((r >> 12) & 0x3F)));
-		buf_putc(b, (int)(0x80 | ((r >> 6) & 0x3F)));
-		buf_putc(b, (int)(0x80 | (r & 0x3F)));
-	}
-}
-
-/* unicode.IsSpace of a rune */
-static bool rune_space(uint32_t r)
-{
-	switch (r) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ': case 0x85: case 0xA0:
-	case 0x1680: case 0x2028: case 0x2029: case 0x202F: case 0x205F: case 0x3000:
-		return true;
-	}
-	return r >= 0x2000 && r <= 0x200A;
 }
 
 /* strings.TrimSpace on [*s, *s + *n) */
@@ -241,7 +164,7 @@ static const char *extract_flags(const struct ctx *c, const char *line, size_t n
 					continue;
 				ch = (unsigned char)line[++pos];
 			}
-			put_rune(&w, ch);
+			utf8_put(&w, ch);
 			continue;
 		}
 		/* QUOTE */
@@ -256,7 +179,7 @@ static const char *extract_flags(const struct ctx *c, const char *line, size_t n
 			}
 			ch = (unsigned char)line[++pos];
 		}
-		put_rune(&w, ch);
+		utf8_put(&w, ch);
 	}
 	return line + n;
 }
@@ -325,7 +248,7 @@ static void parse_words(const struct ctx *c, const char *s, size_t n, struct arg
 	size_t width = 0, wstart = 0;
 	for (size_t pos = 0; pos <= n; pos += width) {
 		if (pos != n)
-			ch = decode_rune(s + pos, n - pos, &width);
+			ch = (uint32_t)utf8_decode((const unsigned char *)s + pos, n - pos, &width);
 		if (phase == SPACES) {
 			if (pos == n)
 				break;
@@ -357,11 +280,11 @@ static void parse_words(const struct ctx *c, const char *s, size_t n, struct arg
 			if (ch == (uint32_t)c->escape) {
 				if (pos + width == n)
 					continue;
-				put_rune(&w, ch);
+				utf8_put(&w, ch);
 				pos += width;
-				ch = decode_rune(s + pos, n - pos, &width);
+				ch = (uint32_t)utf8_decode((const unsigned char *)s + pos, n - pos, &width);
 			}
-			put_rune(&w, ch);
+			utf8_put(&w, ch);
 			continue;
 		}
 		if (ch == quote)
@@ -372,10 +295,10 @@ static void parse_words(const struct ctx *c, const char *s, size_t n, struct arg
 				continue;
 			}
 			pos += width;
-			put_rune(&w, ch);
-			ch = decode_rune(s + pos, n - pos, &width);
+			utf8_put(&w, ch);
+			ch = (uint32_t)utf8_decode((const unsigned char *)s + pos, n - pos, &width);
 		}
-		put_rune(&w, ch);
+		utf8_put(&w, ch);
 	}
 }
 
@@ -685,59 +608,13 @@ void node_pos(const struct node *n, size_t off, int *line, int *col)
 	logline_pos(&n->line, off, line, col);
 }
 
-/* unicode.IsPrint for a rune >= 0xA0, short of Go's full tables: the spaces, format
-   characters, private use and noncharacters are not printable */
-static bool rune_print(uint32_t r)
+static void put_quoted(FILE *f, const char *s, size_t n)
 {
-	if (rune_space(r) || r == 0xAD)
-		return false;
-	if ((r >= 0x600 && r <= 0x605) || r == 0x61C || r == 0x6DD || r == 0x70F || r == 0x8E2 ||
-	    r == 0x180E || (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) ||
-	    (r >= 0x2060 && r <= 0x206F) || r == 0xFEFF || (r >= 0xFFF9 && r <= 0xFFFB) ||
-	    r == 0x110BD || r == 0x110CD || (r >= 0xE0000 && r <= 0xE007F))
-		return false;
-	if ((r >= 0xE000 && r <= 0xF8FF) || r >= 0xF0000 || (r >= 0xFDD0 && r <= 0xFDEF) ||
-	    (r & 0xFFFE) == 0xFFFE)
-		return false;
-	return true;
-}
-
-void quote_go(FILE *f, const char *s, size_t n)
-{
-	size_t w;
-	fputc('"', f);
-	for (size_t i = 0; i < n; i += w) {
-		uint32_t r = decode_rune(s + i, n - i, &w);
-		unsigned char b = (unsigned char)s[i];
-		if (r == 0xFFFD && w == 1) {
-			fprintf(f, "\\x%02x", b);
-			continue;
-		}
-		if (r == '"' || r == '\\') {
-			fputc('\\', f);
-			fputc((int)r, f);
-		} else if (r >= 0x20 && r < 0x7F) {
-			fputc((int)r, f);
-		} else if (r < 0x80) {
-			switch (r) {
-			case '\a': fputs("\\a", f); break;
-			case '\b': fputs("\\b", f); break;
-			case '\f': fputs("\\f", f); break;
-			case '\n': fputs("\\n", f); break;
-			case '\r': fputs("\\r", f); break;
-			case '\t': fputs("\\t", f); break;
-			case '\v': fputs("\\v", f); break;
-			default: fprintf(f, "\\x%02x", (unsigned)r);
-			}
-		} else if (r >= 0xA0 && rune_print(r)) {
-			fwrite(s + i, 1, w, f);
-		} else if (r < 0x10000) {
-			fprintf(f, "\\u%04x", (unsigned)r);
-		} else {
-			fprintf(f, "\\U%08x", (unsigned)r);
-		}
-	}
-	fputc('"', f);
+	struct buf b;
+	buf_init(&b, NULL);
+	quote_go(&b, s, n);
+	fwrite(b.s, 1, b.len, f);
+	buf_free(&b);
 }
 
 static void dump_node(FILE *f, const struct node *nd)
@@ -752,7 +629,7 @@ static void dump_node(FILE *f, const struct node *nd)
 		for (size_t i = 0; i < nd->nflags; i++) {
 			if (i)
 				fputc(' ', f);
-			quote_go(f, nd->flags[i], strlen(nd->flags[i]));
+			put_quoted(f, nd->flags[i], strlen(nd->flags[i]));
 		}
 		fputc(']', f);
 	}
@@ -766,7 +643,7 @@ static void dump_node(FILE *f, const struct node *nd)
 		if (blank)
 			fputc(' ', f);
 		blank = true;
-		quote_go(f, nd->args[i], nd->arglen[i]);
+		put_quoted(f, nd->args[i], nd->arglen[i]);
 	}
 }
 

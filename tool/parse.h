@@ -69,7 +69,5 @@ void node_pos(const struct node *n, size_t off, int *line, int *col);
 int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const char **err);
 /* the heredoc markers of an instruction line, in order: their count with *out, or -1 with *err */
 ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, const char **err);
-/* write the n bytes at s as Go's strconv.Quote does */
-void quote_go(FILE *f, const char *s, size_t n);
 
 #endif

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <limits.h>
 #include <pwd.h>
@@ -63,21 +62,6 @@ static int component_valid(const char *s)
 		      *p == '.' || *p == '_' || *p == '-'))
 			return 0;
 	return 1;
-}
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* a rename is durable only once the directory holding the new name is synced */
@@ -641,89 +625,11 @@ int store_tag_list(struct store *s, struct strv *out, struct error *err)
 	return 0;
 }
 
-/* Recursive removal, never following symlinks nor crossing mounts. Directories a layer made
-   unreadable or unwritable are opened up (chmod 0700) and walked again. nftw has no user
-   pointer, hence the per-thread state. */
-static _Thread_local struct {
-	long long bytes;
-	int again, errnum;
-	char errpath[PATH_MAX];
-	const char *what;
-} rm;
-
-static void rm_fail(const char *path, const char *what)
-{
-	if (rm.errnum)
-		return;
-	rm.errnum = errno;
-	rm.what = what;
-	snprintf(rm.errpath, sizeof rm.errpath, "%s", path);
-}
-
-static int rm_open_parent(const char *path, int base)
-{
-	char dir[PATH_MAX];
-	if (base <= 0 || base >= (int)sizeof dir)
-		return -1;
-	memcpy(dir, path, (size_t)base);
-	dir[base] = 0;
-	return chmod(dir, 0700);
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	if (type == FTW_DNR) {
-		/* children come after this dir is opened up, in the next walk */
-		if (chmod(path, 0700) == 0)
-			rm.again = 1;
-		else
-			rm_fail(path, "chmod");
-		return 0;
-	}
-	if (type == FTW_NS) {
-		if (errno != ENOENT)
-			rm_fail(path, "stat");
-		return 0;
-	}
-	int isdir = type == FTW_DP || type == FTW_D;
-	for (int tries = 0;; tries++) {
-		if ((isdir ? rmdir(path) : unlink(path)) == 0) {
-			if (!isdir && S_ISREG(st->st_mode))
-				rm.bytes += st->st_size;
-			return 0;
-		}
-		if ((errno == EACCES || errno == EPERM) && tries == 0 && rm_open_parent(path, ftw->base) == 0)
-			continue;
-		if (errno == ENOENT || (isdir && (errno == ENOTEMPTY || errno == EEXIST) && rm.again))
-			return 0;
-		rm_fail(path, "remove");
-		return 0;
-	}
-}
-
 /* remove the tree at path (gone already is fine); adds the bytes of its files to *bytes */
 static int remove_tree(const char *path, long long *bytes, struct error *err)
 {
-	rm.bytes = 0;
-	rm.errnum = 0;
-	int tries = 0;
-	do {
-		rm.again = 0;
-		if (nftw(path, rm_entry, 16, FTW_PHYS | FTW_DEPTH | FTW_MOUNT) < 0 && errno != ENOENT) {
-			rm_fail(path, "walk");
-			break;
-		}
-	} while (rm.again && !rm.errnum && ++tries < 64);
-	if (bytes)
-		*bytes += rm.bytes;
-	if (rm.again && !rm.errnum) {
-		errno = ENOTEMPTY;
-		rm_fail(path, "remove");
-	}
-	if (rm.errnum) {
-		errno = rm.errnum;
-		return err_sys(err, "%s %s", rm.what, rm.errpath);
-	}
+	if (remove_tree_at(AT_FDCWD, path, bytes) < 0)
+		return err_sys(err, "remove %s", path);
 	return 0;
 }
 

@@ -41,29 +41,11 @@
 enum {
 	IOBUF = 256 << 10,
 	JSON_LIMIT = 16 << 20, /* a manifest, index or config larger than this is no such thing */
-	/* the gzip of layer.c (the layer contract): recompressed layers match a fresh build */
-	GZ_LEVEL = 6,
-	GZ_OS = 255,
 };
 
 enum gzmode { GZ_NO, GZ_YES, GZ_AUTO };
 
 /* ---- small helpers ---- */
-
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n) {
-		ssize_t r = write(fd, s, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		s += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 static ssize_t read_some(int fd, void *p, size_t n)
 {
@@ -122,35 +104,6 @@ static int path_escapes(const char *p)
 			return 0;
 		c = end + 1;
 	}
-}
-
-/* remove a tree we made; best effort, as cleanup after an error or a finished import */
-static void rm_at(int dfd, const char *name)
-{
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && fchmodat(dfd, name, 0700, 0) == 0)
-		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		(void)fchmod(fd, 0700);
-		DIR *d = fdopendir(fd);
-		if (!d) {
-			close(fd);
-		} else {
-			struct dirent *e;
-			while ((e = readdir(d)))
-				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-					rm_at(dirfd(d), e->d_name);
-			closedir(d);
-		}
-	}
-	(void)unlinkat(dfd, name, AT_REMOVEDIR);
-}
-
-static void rm_rf(const char *path)
-{
-	rm_at(AT_FDCWD, path);
 }
 
 /* src split as KIND:PATH[:REST]; PATH ends at the first ':' as in skopeo's references */
@@ -348,10 +301,10 @@ static int ls_open(struct lstream *ls, int fd, enum gzmode gzmode, int wfd, int 
 	if (ls->gzout) {
 		ls->zbuf = xmalloc(IOBUF);
 		ls->gzh = sha256_new();
-		if (deflateInit2(&ls->zout, GZ_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		if (deflateInit2(&ls->zout, LAYER_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			return ls_fail(ls, "deflateInit2 failed");
 		ls->zout_init = 1;
-		ls->hdr.os = GZ_OS;
+		ls->hdr.os = LAYER_GZIP_OS;
 		if (deflateSetHeader(&ls->zout, &ls->hdr) != Z_OK)
 			return ls_fail(ls, "deflateSetHeader failed");
 	}
@@ -1276,7 +1229,7 @@ int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], st
 out:
 	stage_free(&st);
 	if (tmpdir) {
-		rm_rf(tmpdir);
+		remove_tree_at(AT_FDCWD, tmpdir, NULL);
 		free(tmpdir);
 	}
 	free(d.real);
@@ -1598,7 +1551,7 @@ static int export_oci_dir(struct store *s, const struct image *im, const char *d
 	rc = 0;
 out:
 	if (fresh)
-		rm_rf(root);
+		remove_tree_at(AT_FDCWD, root, NULL);
 	free(root);
 	free(itext);
 	free(b);

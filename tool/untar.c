@@ -227,40 +227,6 @@ static int parent_fd(struct ux *u, const char *dir)
 	return fd;
 }
 
-/* remove name under dfd, recursively; absent is fine */
-static int rm_rf_at(int dfd, const char *name)
-{
-	struct stat st;
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, name, 0) < 0 && errno != ENOENT ? -1 : 0;
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	struct strv names;
-	strv_init(&names, NULL);
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			strv_push(&names, xstrdup(de->d_name));
-	int rc = 0;
-	for (size_t i = 0; i < names.n && rc == 0; i++)
-		rc = rm_rf_at(dirfd(d), names.v[i]);
-	int saved = errno;
-	closedir(d);
-	strv_free(&names);
-	errno = saved;
-	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		rc = -1;
-	return rc;
-}
-
 /* empty dir (fd dfd, path dir) of what lower layers put there: remove every
    child this layer has not written, recursing into those it has */
 static int opaque(struct ux *u, int dfd, const char *dir)
@@ -285,7 +251,7 @@ static int opaque(struct ux *u, int dfd, const char *dir)
 		char *p = *dir ? xasprintf("%s/%s", dir, names.v[i]) : xstrdup(names.v[i]);
 		struct stat st;
 		if (!pset_has(&u->seen, p)) {
-			rc = rm_rf_at(dfd, names.v[i]);
+			rc = remove_tree_at(dfd, names.v[i], NULL);
 		} else if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
 			int cfd = openat(dfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			rc = cfd < 0 ? -1 : opaque(u, cfd, p);
@@ -467,7 +433,7 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 			/* aufs bookkeeping (.wh..wh.plnk and such): nothing to apply */
 		} else if (!*name) {
 			rc = efail(u, "whiteout without a name");
-		} else if (rm_rf_at(pfd, name) < 0) {
+		} else if (remove_tree_at(pfd, name, NULL) < 0) {
 			rc = esys(u, "whiteout");
 		} else if (u->mode == UNTAR_OVERLAY) {
 			if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
@@ -487,7 +453,7 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 	int exists = fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	/* as docker: whatever is there is replaced, except a directory by a directory */
 	if (exists && !(S_ISDIR(st.st_mode) && type == AE_IFDIR && !hl)) {
-		if (rm_rf_at(pfd, base) < 0) {
+		if (remove_tree_at(pfd, base, NULL) < 0) {
 			rc = esys(u, "remove what is there");
 			goto out;
 		}

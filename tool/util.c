@@ -1,6 +1,8 @@
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -300,6 +302,138 @@ void strv_free(struct strv *sv)
 	}
 	sv->v = NULL;
 	sv->n = sv->cap = 0;
+}
+
+/* filepath.Clean (Unix) of p[0, n) into out, which has room for n + 2 bytes */
+size_t path_clean_into(const char *p, size_t n, char *out)
+{
+	size_t r = 0, w = 0, dotdot = 0;
+	bool rooted = n > 0 && p[0] == '/';
+
+	if (n == 0) {
+		out[0] = '.';
+		return 1;
+	}
+	if (rooted) {
+		out[w++] = '/';
+		r = dotdot = 1;
+	}
+	while (r < n) {
+		if (p[r] == '/') {
+			r++;
+		} else if (p[r] == '.' && (r + 1 == n || p[r + 1] == '/')) {
+			r++;
+		} else if (p[r] == '.' && r + 1 < n && p[r + 1] == '.' && (r + 2 == n || p[r + 2] == '/')) {
+			r += 2;
+			if (w > dotdot) {
+				w--;
+				while (w > dotdot && out[w] != '/')
+					w--;
+			} else if (!rooted) {
+				if (w > 0)
+					out[w++] = '/';
+				out[w++] = '.';
+				out[w++] = '.';
+				dotdot = w;
+			}
+		} else {
+			if ((rooted && w != 1) || (!rooted && w != 0))
+				out[w++] = '/';
+			for (; r < n && p[r] != '/'; r++)
+				out[w++] = p[r];
+		}
+	}
+	if (w == 0)
+		out[w++] = '.';
+	return w;
+}
+
+char *path_clean(const char *path)
+{
+	size_t n = strlen(path);
+	char *out = xmalloc(n + 2);
+	out[path_clean_into(path, n, out)] = 0;
+	return out;
+}
+
+/* the entries of the open directory fd, sorted; closes fd */
+static int list_names(int fd, struct strv *names)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	struct dirent *e;
+	errno = 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strv_push(names, xstrdup(e->d_name));
+	int saved = errno;
+	closedir(d);
+	errno = saved;
+	return saved ? -1 : 0;
+}
+
+int remove_tree_at(int dfd, const char *name, long long *bytes)
+{
+	struct stat st, parent;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode)) {
+		if (unlinkat(dfd, name, 0) < 0)
+			return errno == ENOENT ? 0 : -1;
+		if (bytes && S_ISREG(st.st_mode))
+			*bytes += st.st_size;
+		return 0;
+	}
+	/* a mount point below the tree is left alone: its removal fails with EBUSY */
+	if (dfd != AT_FDCWD && fstat(dfd, &parent) == 0 && parent.st_dev != st.st_dev) {
+		errno = EBUSY;
+		return -1;
+	}
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dfd, name, 0700, 0) == 0)
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	/* a layer may have made the directory unwritable; we remove it anyway */
+	if ((st.st_mode & 0700) != 0700 && fchmod(fd, st.st_mode | 0700) < 0) {
+		close(fd);
+		return -1;
+	}
+	int dup = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (dup < 0) {
+		close(fd);
+		return -1;
+	}
+	struct strv names;
+	strv_init(&names, NULL);
+	int rc = list_names(dup, &names);
+	for (size_t i = 0; rc == 0 && i < names.n; i++)
+		rc = remove_tree_at(fd, names.v[i], bytes);
+	int saved = errno;
+	close(fd);
+	strv_free(&names);
+	errno = saved;
+	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+int write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n) {
+		ssize_t r = write(fd, s, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
 }
 
 char *read_file(const char *path, size_t *lenp)

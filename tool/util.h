@@ -62,6 +62,17 @@ void strv_push(struct strv *sv, char *s);
 /* release a malloc'd vector and its strings */
 void strv_free(struct strv *sv);
 
+/* Go's path.Clean (filepath.Clean on Unix) of p[0, n) into out, which has room for n + 2 bytes;
+   the length written (no NUL) */
+size_t path_clean_into(const char *p, size_t n, char *out);
+/* the same into a malloc'd string */
+char *path_clean(const char *p);
+/* remove name under dfd (AT_FDCWD: a path) and everything below it, never following a symlink
+   nor crossing into a mount, opening up directories a layer made unreadable; adds the bytes of
+   removed files to *bytes when set; gone already is fine; 0 or -1 with errno */
+int remove_tree_at(int dfd, const char *name, long long *bytes);
+/* write all n bytes, retrying after EINTR; 0 or -1 with errno */
+int write_all(int fd, const void *p, size_t n);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
 
