@@ -24,6 +24,14 @@ check onbuild-child $S build -q -t child -o "oci:$T/child:c" b
 umoci unpack --image child:c bundle >/dev/null 2>&1
 [ "$(cat bundle/rootfs/hello.txt 2>/dev/null)" = hi ] && ok onbuild-copy || fail onbuild-copy "no /hello.txt in the child"
 
+# WORKDIR makes what it creates the current USER's, as BuildKit does; what exists stays as it is
+mkdir -p w
+printf 'FROM scratch\nWORKDIR /root-owned\nUSER 1000:1001\nWORKDIR /a/b\nWORKDIR /root-owned\n' >w/Dockerfile
+check workdir-build $S build -q -o "oci:$T/wout:w" w
+umoci unpack --image wout:w wb >/dev/null 2>&1
+[ "$(stat -c %u:%g wb/rootfs/a wb/rootfs/a/b wb/rootfs/root-owned | tr '\n' ' ')" = "1000:1001 1000:1001 0:0 " ] &&
+	ok workdir-user || fail workdir-user "$(stat -c '%n %u:%g' wb/rootfs/a wb/rootfs/a/b wb/rootfs/root-owned)"
+
 # the cache: progress says what was reused
 mkdir -p c/src
 echo 1 >c/src/one

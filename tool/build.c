@@ -716,9 +716,16 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 			/* a directory made as COPY makes the parents of what it copies */
 			struct copy_dest d = {.dest = arena_printf(b->a, "%s/.keep", wd), .rootfs = rootfs_path(rf),
 					      .instr = "WORKDIR"};
+			/* BuildKit makes the directories it creates the current USER's */
+			const char *user = json_string_value(json_object_get(cfg, "User"));
+			if (user && *user) {
+				d.chown = true;
+				lr = chown_ids(rootfs_path(rf), user, &d.uid, &d.gid, err);
+			}
 			struct layer_entry *e;
 			size_t n;
-			lr = copy_entries(b->a, empty, &d, &e, &n, err);
+			if (lr == 0)
+				lr = copy_entries(b->a, empty, &d, &e, &n, err);
 			if (lr == 0) {
 				/* keep the directories, not the placeholder file */
 				size_t w = 0;
