@@ -681,17 +681,19 @@ static int extract_archive(struct arena *a, const struct copy_dest *d, const str
 }
 
 static int map_match(struct arena *a, struct copy_src *s, const struct srcmatch *m, const struct copy_dest *d,
-		     const char *destdir, bool dest_is_dir, const char *dest, struct ebuf *b, struct error *err)
+		     const char *destdir, bool dest_is_dir, const char *dest, struct ebuf *b, struct strv *dirs,
+		     struct error *err)
 {
 	bool keep = !s->context && !m->data;
 	if (m->dir) {
 		const char *target = d->parents && *m->rel ? join(a, destdir, m->rel) : destdir;
+		/* a directory's contents are copied, not the directory: the destination is made
+		   like a parent (root's, 0755, or --chown's), or left as the parent has it */
+		if (*target)
+			strv_push(dirs, (char *)target);
 		for (size_t j = 0; j < m->n; j++) {
 			const struct srcfile *f = &m->files[j];
-			const char *p = *f->rel ? join(a, target, f->rel) : target;
-			if (!*p)
-				continue; /* the root directory itself is never an entry */
-			if (entry_from(s, d, b, f, p, keep, err) < 0)
+			if (*f->rel && entry_from(s, d, b, f, join(a, target, f->rel), keep, err) < 0)
 				return -1;
 		}
 		return 0;
@@ -742,8 +744,10 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 		return err_set(err, "when using %s with more than one source file, the destination must be a "
 				    "directory and end with a /", d->instr);
 	bool dest_is_dir = slash || s->n > 1 || any_dir || exists_dir || archive;
+	struct strv dirs;
+	strv_init(&dirs, a);
 	for (size_t i = 0; i < s->n; i++)
-		if (map_match(a, s, &s->m[i], d, rel, dest_is_dir, rel, &b, err) < 0)
+		if (map_match(a, s, &s->m[i], d, rel, dest_is_dir, rel, &b, &dirs, err) < 0)
 			return -1;
 	if (!*rel && !dest_is_dir)
 		return err_set(err, "%s: cannot copy a file onto /", d->instr);
@@ -759,12 +763,16 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 			continue;
 		*push_entry(&c) = *ord[i].e;
 	}
-	/* the parent directories of everything: as the parent filesystem has them, else made 0755 */
+	/* the parent directories of everything, and the destinations of directory copies: as the
+	   parent filesystem has them, else made 0755 */
 	size_t copied = c.n;
-	for (size_t i = 0; i < copied; i++) {
-		char *p = arena_strdup(a, c.v[i].path);
-		for (char *sl = strrchr(p, '/'); sl; sl = strrchr(p, '/')) {
-			*sl = 0;
+	for (size_t i = 0; i < copied + dirs.n; i++) {
+		char *p = arena_strdup(a, i < copied ? c.v[i].path : dirs.v[i - copied]);
+		bool self = i >= copied;
+		for (char *sl = strrchr(p, '/'); self || sl; sl = strrchr(p, '/')) {
+			if (!self)
+				*sl = 0;
+			self = false;
 			if (bsearch(p, c.v, copied, sizeof *c.v, cmp_path))
 				continue;
 			struct layer_entry *e = push_entry(&c);
