@@ -60,3 +60,4 @@ p backtick '# escape=`\nFROM x\nCOPY a`\n  b /\n' "step(0, 0)['args']" "['a', 'b
 p continuation 'FROM x\nLABEL a=1 \\\n# comment\n\n  b=2\n' "[step(0, 0)['line'], step(0, 0)['end_line'], label(0, 0, 1)]" '[2, 5, '"'2'"']'
 p onbuild 'FROM x\nONBUILD COPY a /b\n' "step(0, 0)['original']" 'COPY a /b'
 p healthcheck 'FROM x\nHEALTHCHECK --interval=5s --retries=3 CMD ["true"]\n' "[step(0, 0)['flags'], step(0, 0)['args']]" "[{'interval': '5s', 'retries': '3'}, ['CMD', 'true']]"
+p needs-parent 'FROM x\nCOPY a /b\nCOPY --link a /b\nCOPY --link --chown=app a /b\nCOPY --link --chown=1:2 a /b\nWORKDIR /w\n' "[step(0, k)['needs_parent'] for k in range(5)]" '[True, False, True, False, True]'

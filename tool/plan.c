@@ -600,6 +600,8 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 				die_instr(pc, n, "%s requires at least two arguments, but only one was provided. "
 					  "Destination could not be determined", instr_name(n->instr));
 			expand_args(pc, n, s, sh);
+			const char *link = step_flag(s, "link"), *chown = step_flag(s, "chown");
+			s->needs_parent = !link || strcmp(link, "true") != 0 || (chown && strspn(chown, "0123456789:") != strlen(chown));
 			const char *from = step_flag(s, "from");
 			if (from) {
 				if (!*from)
@@ -613,8 +615,10 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 				die_instr(pc, n, "EXPOSE requires at least one argument");
 			expand_args(pc, n, s, sh);
 			break;
-		case I_USER:
 		case I_WORKDIR:
+			s->needs_parent = true;
+			/* fall through */
+		case I_USER:
 		case I_STOPSIGNAL:
 			if (n->nargs != 1)
 				die_instr(pc, n, "%s requires exactly one argument", instr_name(n->instr));
@@ -864,6 +868,8 @@ static json_t *step_json(const struct step *s)
 		json_object_set_new(j, "from_image", json_string(s->from_image));
 	if (s->from_onbuild)
 		json_object_set_new(j, "onbuild_trigger", json_true());
+	if (s->instr == I_COPY || s->instr == I_ADD || s->instr == I_WORKDIR)
+		json_object_set_new(j, "needs_parent", json_boolean(s->needs_parent));
 	if (s->node->nheredocs) {
 		json_t *h = json_array();
 		for (size_t i = 0; i < s->node->nheredocs; i++) {
