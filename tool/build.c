@@ -86,7 +86,8 @@ static int step_err(const struct step *s, const char *path, struct error *err)
 	return err_wrap(err, "%s:%d:%d", path, s->node->line.start_line, s->node->line.col);
 }
 
-/* --chown's user[:group] as numbers, names looked up in the parent's /etc/passwd and /etc/group */
+/* --chown's user[:group] as numbers, names looked up in the parent's /etc/passwd and /etc/group
+   (found inside the image: a symlink in it never leads to the host's files) */
 static int lookup_id(const char *rootfs, const char *file, const char *name, unsigned *id, unsigned *gid,
 		     struct error *err)
 {
@@ -98,31 +99,34 @@ static int lookup_id(const char *rootfs, const char *file, const char *name, uns
 			*gid = (unsigned)v;
 		return 0;
 	}
-	if (!rootfs)
-		return err_set(err, "unable to find user %s: no %s in the image", name, file);
-	char *path = xasprintf("%s/%s", rootfs, file);
-	FILE *f = fopen(path, "re");
-	free(path);
-	if (!f)
-		return err_set(err, "unable to find %s %s: no %s in the image", gid ? "user" : "group", name, file);
+	const char *what = gid ? "user" : "group";
+	struct arena *a = arena_new();
+	char *rel = rootfs ? copy_resolve(a, rootfs, file) : NULL;
+	int fd = rel ? open(arena_printf(a, "%s/%s", rootfs, rel), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	arena_free(a);
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(err, "unable to find %s %s: no %s in the image", what, name, file);
+	}
 	char line[4096];
 	int found = 0;
 	while (!found && fgets(line, sizeof line, f)) {
-		char *save, *n = strtok_r(line, ":", &save);
-		strtok_r(NULL, ":", &save);
-		char *i = strtok_r(NULL, ":", &save);
-		char *g = gid ? strtok_r(NULL, ":", &save) : NULL;
-		if (n && i && !strcmp(n, name)) {
-			*id = (unsigned)strtoul(i, NULL, 10);
+		/* name:password:id:gid:...; empty fields count, so split at every ':' */
+		char *field[4] = {0}, *p = line;
+		for (int i = 0; i < 4 && p; i++)
+			field[i] = strsep(&p, ":\n");
+		if (field[0] && field[2] && !strcmp(field[0], name) && *field[2]) {
+			*id = (unsigned)strtoul(field[2], NULL, 10);
 			if (gid)
-				*gid = g ? (unsigned)strtoul(g, NULL, 10) : *id;
+				*gid = field[3] && *field[3] ? (unsigned)strtoul(field[3], NULL, 10) : *id;
 			found = 1;
 		}
 	}
 	fclose(f);
 	if (!found)
-		return err_set(err, "unable to find %s %s: no matching entries in %s", gid ? "user" : "group", name,
-			       file);
+		return err_set(err, "unable to find %s %s: no matching entries in %s", what, name, file);
 	return 0;
 }
 
@@ -244,37 +248,6 @@ static json_t *command_of(json_t *cfg, const char *const *args, size_t n, bool j
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(arr, json_string(args[i]));
 	return arr;
-}
-
-static long long duration_ns(const char *s)
-{
-	if (!s)
-		return 0;
-	double total = 0;
-	while (*s) {
-		char *end;
-		double v = strtod(s, &end);
-		if (end == s)
-			return 0;
-		s = end;
-		double unit = 1;
-		if (!strncmp(s, "ns", 2))
-			unit = 1, s += 2;
-		else if (!strncmp(s, "us", 2))
-			unit = 1e3, s += 2;
-		else if (!strncmp(s, "\xc2\xb5s", 3))
-			unit = 1e3, s += 3;
-		else if (!strncmp(s, "ms", 2))
-			unit = 1e6, s += 2;
-		else if (*s == 's')
-			unit = 1e9, s++;
-		else if (*s == 'm')
-			unit = 60e9, s++;
-		else if (*s == 'h')
-			unit = 3600e9, s++;
-		total += v * unit;
-	}
-	return (long long)(total + 0.5);
 }
 
 static int expose(json_t *cfg, const char *spec, struct error *err)
@@ -438,8 +411,9 @@ static int apply_meta(struct bctx *b, struct bstage *bs, const struct step *s, s
 							      {"start-period", "StartPeriod"},
 							      {"start-interval", "StartInterval"}};
 			for (size_t i = 0; i < 4; i++) {
-				long long ns = duration_ns(step_flag(s, durs[i][0]));
-				if (ns)
+				const char *dv = step_flag(s, durs[i][0]);
+				long long ns = dv ? plan_duration(dv) : 0;
+				if (ns > 0)
 					json_object_set_new(h, durs[i][1], json_integer(ns));
 			}
 			const char *r = step_flag(s, "retries");
@@ -718,10 +692,10 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 					      .instr = "WORKDIR"};
 			/* BuildKit makes the directories it creates the current USER's */
 			const char *user = json_string_value(json_object_get(cfg, "User"));
-			if (user && *user) {
+			/* a user the image does not know makes root's directories, as BuildKit's readUser */
+			struct error ignored;
+			if (user && *user && chown_ids(rootfs_path(rf), user, &d.uid, &d.gid, &ignored) == 0)
 				d.chown = true;
-				lr = chown_ids(rootfs_path(rf), user, &d.uid, &d.gid, err);
-			}
 			struct layer_entry *e;
 			size_t n;
 			if (lr == 0)
@@ -870,10 +844,14 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	b.a = arena_new();
 	b.ctxdir = o->context;
 	struct stat st;
-	if (stat(o->context, &st) < 0)
-		return err_sys(err, "context %s", o->context);
-	if (!S_ISDIR(st.st_mode))
-		return err_set(err, "context %s: not a directory", o->context);
+	if (stat(o->context, &st) < 0) {
+		err_sys(err, "context %s", o->context);
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err_set(err, "context %s: not a directory", o->context);
+		goto out;
+	}
 	if (transport_epoch(&b.epoch, err) < 0)
 		goto out;
 	char *file = o->file ? xstrdup(o->file) : xasprintf("%s/Dockerfile", o->context);

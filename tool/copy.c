@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "error.h"
 #include "ignore.h"
 #include "key.h"
@@ -27,6 +29,8 @@ struct srcfile {
 	char *cap;
 	size_t caplen;
 	char hash[KEY_HEX];
+	size_t group;                 /* a file with more links: its link group, numbered in walk order */
+	unsigned long long link_key;  /* the same group, unique in this process (layer_entry.hardlink_key) */
 };
 
 struct srcmatch {
@@ -44,6 +48,8 @@ struct copy_src {
 	size_t n, cap;
 	bool context;
 	struct ignore *exclude;       /* --exclude, matched below each source */
+	struct env *links;            /* "dev:ino" of files with more links -> "group link_key" */
+	size_t ngroups;
 };
 
 /* path.Clean, in the arena */
@@ -138,7 +144,8 @@ static bool has_meta(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
-/* resolve below root; escapes: 1 clamp at root, 0 fail (returns NULL) */
+/* resolve below root; an escape is clamped at root, or with !clamp NULL with errno EXDEV; a
+   symlink loop is NULL with ELOOP */
 static char *resolve(struct arena *a, const char *root, const char *rel, bool clamp, bool follow_last)
 {
 	struct strv todo;
@@ -160,7 +167,7 @@ static char *resolve(struct arena *a, const char *root, const char *rel, bool cl
 		if (!strcmp(c, "..")) {
 			if (!*cur) {
 				if (!clamp)
-					return NULL;
+					return errno = EXDEV, NULL;
 				continue;
 			}
 			char *sl = strrchr(cur, '/');
@@ -175,7 +182,7 @@ static char *resolve(struct arena *a, const char *root, const char *rel, bool cl
 		struct stat st;
 		if (lstat(host, &st) == 0 && S_ISLNK(st.st_mode) && (todo.n > 0 || follow_last)) {
 			if (++hops > 40)
-				return NULL;
+				return errno = ELOOP, NULL;
 			char buf[PATH_MAX];
 			ssize_t k = readlink(host, buf, sizeof buf - 1);
 			if (k < 0)
@@ -183,7 +190,7 @@ static char *resolve(struct arena *a, const char *root, const char *rel, bool cl
 			buf[k] = 0;
 			if (buf[0] == '/') {
 				if (!clamp)
-					return NULL;
+					return errno = EXDEV, NULL;
 				cur = arena_strdup(a, "");
 			}
 			char *t2 = arena_strdup(a, buf);
@@ -250,6 +257,26 @@ static int fill_file(struct copy_src *s, struct srcfile *f, const char *host, st
 	} else if (S_ISREG(f->st.st_mode)) {
 		if (key_file(host, f->hash) < 0)
 			return err_sys(err, "%s", host);
+		if (f->st.st_nlink > 1) {
+			/* hard links are kept: group them by inode, but key them by walk order, which
+			   a copy of the tree (cp -a, another checkout) keeps and its inodes do not */
+			static unsigned long long next_key;
+			char id[64];
+			snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)f->st.st_dev,
+				 (unsigned long long)f->st.st_ino);
+			if (!s->links) {
+				s->links = arena_alloc(s->a, sizeof *s->links);
+				env_init(s->links, s->a);
+			}
+			const char *g = env_get(s->links, id);
+			if (g) {
+				sscanf(g, "%zu %llu", &f->group, &f->link_key);
+			} else {
+				f->group = ++s->ngroups;
+				f->link_key = __atomic_add_fetch(&next_key, 1, __ATOMIC_RELAXED);
+				env_set(s->links, id, arena_printf(s->a, "%zu %llu", f->group, f->link_key));
+			}
+		}
 		char cap[256];
 		ssize_t k = lgetxattr(host, "security.capability", cap, sizeof cap);
 		if (k > 0) {
@@ -328,18 +355,28 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 	struct strv cur, next;
 	strv_init(&cur, s->a);
 	strv_push(&cur, arena_strdup(s->a, ""));
+	/* whether the last component of cur.v[i] came from a wildcard: such a symlinked directory
+	   is not gone through, as filepath.Walk does not; a literal prefix is followed */
+	bool *wild = arena_alloc(s->a, sizeof *wild), *nwild;
+	wild[0] = false;
 	char *work = arena_strdup(s->a, pat);
 	for (char *save, *seg = strtok_r(work, "/", &save); seg; seg = strtok_r(NULL, "/", &save)) {
 		strv_init(&next, s->a);
+		struct strv flags;
+		strv_init(&flags, s->a);
 		for (size_t i = 0; i < cur.n; i++) {
 			if (!has_meta(seg)) {
 				strv_push(&next, join(s->a, cur.v[i], seg));
+				strv_push(&flags, NULL);
 				continue;
 			}
-			char *dir = resolve(s->a, s->o->root, cur.v[i], !s->context, true);
+			char *dir = resolve(s->a, s->o->root, cur.v[i], !s->context, !wild[i]);
 			if (!dir)
 				continue;
 			char *host = arena_printf(s->a, "%s/%s", s->o->root, dir);
+			struct stat lst;
+			if (*dir && (lstat(host, &lst) < 0 || !S_ISDIR(lst.st_mode)))
+				continue;
 			DIR *d = opendir(host);
 			if (!d)
 				continue;
@@ -352,10 +389,16 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 			closedir(d);
 			if (names.n)
 				qsort(names.v, names.n, sizeof *names.v, cmp_str);
-			for (size_t k = 0; k < names.n; k++)
+			for (size_t k = 0; k < names.n; k++) {
 				strv_push(&next, join(s->a, cur.v[i], names.v[k]));
+				strv_push(&flags, "w");
+			}
 		}
+		nwild = arena_alloc(s->a, (next.n + 1) * sizeof *nwild);
+		for (size_t i = 0; i < next.n; i++)
+			nwild[i] = flags.v[i] != NULL;
 		cur = next;
+		wild = nwild;
 	}
 	for (size_t i = 0; i < cur.n; i++)
 		strv_push(out, cur.v[i]);
@@ -370,8 +413,19 @@ static int add_source(struct copy_src *s, const char *rel, const char *pattern, 
 		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", pattern, o->what);
 	}
 	char *res = resolve(s->a, o->root, rel, !s->context, true);
-	if (!res)
+	if (!res && errno == EXDEV)
 		return err_set(err, "%s: forbidden path outside %s", pattern, o->what);
+	if (!res)
+		return err_sys(err, "%s", pattern);
+	/* a symlink must not reach what .dockerignore keeps out of the context */
+	if (s->context && o->ignore && *res && ignore_match(o->ignore, res)) {
+		if (wild)
+			return 0;
+		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", pattern, o->what);
+	}
+	/* --exclude applies to the sources themselves too */
+	if (s->exclude && *rel && ignore_match(s->exclude, rel))
+		return 0;
 	char *host = *res ? arena_printf(s->a, "%s/%s", o->root, res) : arena_strdup(s->a, o->root);
 	struct stat st;
 	if (stat(host, &st) < 0) {
@@ -500,7 +554,7 @@ void copy_hash(const struct copy_src *s, struct key *k)
 			if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode))
 				key_u64(k, f->st.st_rdev);
 			/* hard links inside the source are kept, so they decide the layer too */
-			key_u64(k, S_ISREG(f->st.st_mode) && f->st.st_nlink > 1 ? f->st.st_ino : 0);
+			key_u64(k, f->group);
 		}
 	}
 }
@@ -607,8 +661,7 @@ static int entry_from(struct copy_src *s, const struct copy_dest *d, struct ebuf
 		e->size = f->data ? (long long)f->datalen : (long long)f->st.st_size;
 		e->cap = f->cap;
 		e->caplen = f->caplen;
-		if (f->host && f->st.st_nlink > 1)
-			e->hardlink_key = ((unsigned long long)f->st.st_dev << 40) ^ (unsigned long long)f->st.st_ino ^ 1;
+		e->hardlink_key = f->link_key;
 	} else if (S_ISCHR(m) || S_ISBLK(m)) {
 		e->type = S_ISCHR(m) ? LAYER_CHAR : LAYER_BLOCK;
 		e->devmajor = major(f->st.st_rdev);
@@ -730,8 +783,8 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	char *dest = clean(a, d->dest);
 	/* the destination as the parent's filesystem resolves it (symlinks followed inside it) */
 	char *rel = dest[1] ? dest + 1 : arena_strdup(a, "");
-	if (d->rootfs)
-		rel = resolve(a, d->rootfs, rel, true, true);
+	if (d->rootfs && !(rel = resolve(a, d->rootfs, rel, true, true)))
+		return err_set(err, "%s %s: too many levels of symbolic links", d->instr, d->dest);
 	bool any_dir = false, archive = false;
 	for (size_t i = 0; i < s->n; i++) {
 		any_dir |= s->m[i].dir;
@@ -740,6 +793,10 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 			archive = true;
 	}
 	bool exists_dir = !*rel || rootfs_isdir(d, a, rel);
+	struct stat dst;
+	if (any_dir && !exists_dir && d->rootfs && lstat(arena_printf(a, "%s/%s", d->rootfs, rel), &dst) == 0)
+		return err_set(err, "%s: cannot copy a directory to %s: it exists and is not a directory", d->instr,
+			       d->dest);
 	if (s->n > 1 && !slash && !exists_dir)
 		return err_set(err, "when using %s with more than one source file, the destination must be a "
 				    "directory and end with a /", d->instr);
@@ -780,7 +837,10 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 			e->type = LAYER_DIR;
 			e->mode = 0755;
 			struct stat st;
-			if (d->rootfs && lstat(arena_printf(a, "%s/%s", d->rootfs, p), &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* resolved inside the root: an absolute symlink in the image must not lead to the host's
+			   directories (the entry keeps its path: a symlinked parent becomes a directory) */
+			char *rp = d->rootfs ? resolve(a, d->rootfs, p, true, true) : NULL;
+			if (rp && lstat(arena_printf(a, "%s/%s", d->rootfs, rp), &st) == 0 && S_ISDIR(st.st_mode)) {
 				e->mode = st.st_mode & 07777;
 				e->uid = st.st_uid;
 				e->gid = st.st_gid;

@@ -404,38 +404,47 @@ static void expand_args(struct pctx *c, const struct node *n, struct step *s, co
 	s->args = v;
 }
 
-/* Go's time.ParseDuration, enough for HEALTHCHECK: a sequence of number+unit; -1 when invalid */
-static double parse_duration(const char *s)
+long long plan_duration(const char *s)
 {
-	double total = 0;
 	if (!strcmp(s, "0"))
 		return 0;
 	if (!*s)
 		return -1;
+	long double total = 0;
 	while (*s) {
-		char *end;
-		double v = strtod(s, &end);
-		if (end == s || v < 0)
+		/* digits, an optional fraction, a unit: no signs, exponents, hex, inf or nan */
+		long double v = 0, scale = 1;
+		const char *start = s;
+		while (*s >= '0' && *s <= '9')
+			v = v * 10 + (*s++ - '0');
+		bool frac = *s == '.';
+		if (frac)
+			for (s++; *s >= '0' && *s <= '9'; s++)
+				v += (scale /= 10) * (*s - '0');
+		if (s == start || (frac && s == start + 1))
 			return -1;
-		s = end;
-		double unit;
+		long double unit;
 		if (!strncmp(s, "ns", 2))
-			unit = 1e-9, s += 2;
-		else if (!strncmp(s, "us", 2) || !strncmp(s, "\xc2\xb5s", 3))
-			unit = 1e-6, s += (*s == 'u' ? 2 : 3);
+			unit = 1, s += 2;
+		else if (!strncmp(s, "us", 2))
+			unit = 1e3, s += 2;
+		else if (!strncmp(s, "\xc2\xb5s", 3) || !strncmp(s, "\xce\xbcs", 3))
+			unit = 1e3, s += 3;
 		else if (!strncmp(s, "ms", 2))
-			unit = 1e-3, s += 2;
+			unit = 1e6, s += 2;
 		else if (*s == 's')
-			unit = 1, s++;
+			unit = 1e9, s++;
 		else if (*s == 'm')
-			unit = 60, s++;
+			unit = 60e9, s++;
 		else if (*s == 'h')
-			unit = 3600, s++;
+			unit = 3600e9, s++;
 		else
 			return -1;
 		total += v * unit;
+		if (total > 9223372036854775807.0L)
+			return -1;
 	}
-	return total;
+	return (long long)(total + 0.5L);
 }
 
 static void check_healthcheck(struct pctx *c, const struct node *n, struct step *s)
@@ -457,11 +466,11 @@ static void check_healthcheck(struct pctx *c, const struct node *n, struct step 
 		for (size_t d = 0; d < 4; d++) {
 			if (strcmp(s->flags[i].name, durs[d]) != 0)
 				continue;
-			double v = parse_duration(s->flags[i].value);
+			long long v = plan_duration(s->flags[i].value);
 			if (v < 0)
 				die_node(c, n, s->flags[i].off, "invalid duration for --%s: %s", durs[d],
 					 s->flags[i].value);
-			if (v != 0 && v < 0.001)
+			if (v != 0 && v < 1000000)
 				die_node(c, n, s->flags[i].off, "--%s cannot be less than 1ms", durs[d]);
 		}
 		if (!strcmp(s->flags[i].name, "retries")) {
@@ -606,7 +615,11 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 			if (from) {
 				if (!*from)
 					die_instr(pc, n, "--from can not be empty");
-				resolve_from(pc, st, s, from, n->flagoff[0]);
+				size_t foff = 0;
+				for (size_t f = 0; f < s->nflags; f++)
+					if (!strcmp(s->flags[f].name, "from"))
+						foff = s->flags[f].off;
+				resolve_from(pc, st, s, from, foff);
 			}
 			break;
 		}

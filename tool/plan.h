@@ -97,6 +97,8 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 void plan_json(FILE *f, const struct plan *p);
 /* the value of step flag name, or NULL */
 const char *step_flag(const struct step *s, const char *name);
+/* Go's time.ParseDuration in nanoseconds; -1 when invalid, negative or too large */
+long long plan_duration(const char *s);
 /* the host platform as os/arch[/variant] */
 const char *plan_host_platform(void);
 

@@ -1,5 +1,6 @@
 #include "rootfs.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,8 @@
 
 struct rootfs {
 	char *mp;
+	char *links;     /* short names for the lower directories, so many layers fit one mount */
+	struct store *s;
 	int mounted;
 };
 
@@ -46,9 +49,12 @@ int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **d
 int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, struct error *err)
 {
 	struct rootfs *r = xcalloc(1, sizeof *r);
+	r->s = s;
 	size_t n = image_nlayers(im);
-	char **dirs = xcalloc(n + 2, sizeof *dirs);
+	char **dirs = xcalloc(n + 1, sizeof *dirs);
 	const char **lowers = xcalloc(n + 2, sizeof *lowers);
+	char **names = xcalloc(n + 2, sizeof *names);
+	size_t nl = 0;
 	int rc = -1;
 	if (store_tmpdir(s, &r->mp, err) < 0)
 		goto out;
@@ -56,40 +62,50 @@ int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, st
 		if (rootfs_layer_dir(s, im, i, &dirs[i], err) < 0)
 			goto out;
 	if (n > 0) {
-		/* an empty bottom layer: overlayfs wants two lowers when it has no upper */
-		char *empty = store_dir_get(s, "layer", "empty");
-		if (!empty) {
-			char *tmp;
-			if (store_tmpdir(s, &tmp, err) < 0)
+		if (store_tmpdir(s, &r->links, err) < 0)
+			goto out;
+		/* lowers[0] is the top. A layer that comes again (images repeat the empty layer) is
+		   stacked once, at its topmost place: overlayfs refuses a directory twice, and the
+		   lower copy could only show what the upper one already shows. An empty bottom layer
+		   makes two lowers for a one-layer image: overlayfs wants two without an upper. */
+		for (size_t i = n; i-- > 0;) {
+			bool seen = false;
+			for (size_t k = i + 1; k < n && !seen; k++)
+				seen = !strcmp(dirs[k], dirs[i]);
+			if (seen)
+				continue;
+			names[nl] = xasprintf("%zu", nl);
+			char *link = xasprintf("%s/%s", r->links, names[nl]);
+			int sl = symlink(dirs[i], link);
+			free(link);
+			if (sl < 0) {
+				err_sys(err, "symlink in %s", r->links);
 				goto out;
-			int c = store_dir_commit(s, "layer", "empty", tmp, &empty, err);
-			free(tmp);
-			if (c < 0)
-				goto out;
+			}
+			lowers[nl] = names[nl];
+			nl++;
 		}
-		dirs[n] = empty;
-		/* lowers[0] is the top: layer n-1; the empty one goes last */
-		for (size_t i = 0; i < n; i++) {
-			const char *slash = strrchr(dirs[n - 1 - i], '/');
-			lowers[i] = slash ? slash + 1 : dirs[n - 1 - i];
+		char *empty = xasprintf("%s/empty", r->links);
+		int mk = mkdir(empty, 0755);
+		free(empty);
+		if (mk < 0) {
+			err_sys(err, "mkdir in %s", r->links);
+			goto out;
 		}
-		lowers[n] = "empty";
-		char *base = xstrdup(dirs[0]);
-		char *slash = strrchr(base, '/');
-		if (slash)
-			*slash = 0;
-		int m = sys_overlay_ro(base, lowers, n + 1, r->mp, err);
-		free(base);
-		if (m < 0)
+		lowers[nl++] = "empty";
+		if (sys_overlay_ro(r->links, lowers, nl, r->mp, err) < 0)
 			goto out;
 		r->mounted = 1;
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i <= n; i++)
+	for (size_t i = 0; i < n; i++)
 		free(dirs[i]);
+	for (size_t i = 0; i < n + 2; i++)
+		free(names[i]);
 	free(dirs);
 	free(lowers);
+	free(names);
 	if (rc < 0) {
 		rootfs_close(r);
 		r = NULL;
@@ -111,6 +127,9 @@ void rootfs_close(struct rootfs *r)
 		sys_umount(r->mp);
 	if (r->mp)
 		rmdir(r->mp);
+	if (r->links)
+		store_tmp_discard(r->s, r->links);
 	free(r->mp);
+	free(r->links);
 	free(r);
 }

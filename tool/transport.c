@@ -67,6 +67,9 @@ int transport_epoch(long long *epoch, struct error *err)
 	long long x = strtoll(v, &end, 10);
 	if (!isdigit((unsigned char)v[0]) || *end || errno)
 		return err_set(err, "SOURCE_DATE_EPOCH=%s: want a number of seconds", v);
+	/* RFC 3339, as configs write times, ends with the year 9999 */
+	if (x > 253402300799LL)
+		return err_set(err, "SOURCE_DATE_EPOCH=%s: after the year 9999", v);
 	*epoch = x;
 	return 0;
 }
