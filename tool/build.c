@@ -374,17 +374,21 @@ static int apply_meta(struct bctx *b, struct bstage *bs, const struct step *s, s
 		json_object_set_new(cfg, "StopSignal", json_string(s->args[0]));
 		break;
 	case I_CMD:
-		json_object_set_new(cfg, "Cmd", command_of(cfg, s->args, s->nargs, s->json, NULL));
+		/* an empty list clears, as docker stores no Cmd for CMD [] */
+		if (s->nargs == 0)
+			json_object_del(cfg, "Cmd");
+		else
+			json_object_set_new(cfg, "Cmd", command_of(cfg, s->args, s->nargs, s->json, NULL));
 		bs->cmd_set = true;
 		break;
 	case I_ENTRYPOINT:
-		if (!s->json && s->nargs == 0)
-			json_object_set_new(cfg, "Entrypoint", json_null());
+		if (s->nargs == 0)
+			json_object_del(cfg, "Entrypoint");
 		else
 			json_object_set_new(cfg, "Entrypoint", command_of(cfg, s->args, s->nargs, s->json, NULL));
 		/* an ENTRYPOINT drops a CMD inherited from the base, as docker does */
 		if (!bs->cmd_set)
-			json_object_set_new(cfg, "Cmd", json_null());
+			json_object_del(cfg, "Cmd");
 		break;
 	case I_SHELL:
 		set_list(cfg, "Shell", s->args, s->nargs);
@@ -468,6 +472,10 @@ static int do_copy(struct bctx *b, struct bstage *bs, const struct step *s, stru
 	if (copy_entries(b->a, src, &d, &e, &n, err) < 0)
 		goto out;
 	r = add_layer(b, &bs->img, e, n, err);
+	/* the step key hashed the sources before they were written: a file changed in between
+	   would file new content under the old key */
+	if (r == 0)
+		r = copy_unchanged(src, err);
 out:
 	rootfs_close(rf);
 	return r;
@@ -716,6 +724,7 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 		break;
 	}
 	case I_ARG:
+		image_history(&bs->img, s->node->line.text, true, b->epoch);
 		break;
 	case I_RUN:
 		err_set(err, "RUN is not supported yet");

@@ -445,6 +445,22 @@ static int add_source(struct copy_src *s, const char *rel, const char *pattern, 
 	return 0;
 }
 
+int copy_unchanged(const struct copy_src *s, struct error *err)
+{
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t j = 0; j < s->m[i].n; j++) {
+			const struct srcfile *f = &s->m[i].files[j];
+			struct stat st;
+			if (!f->host)
+				continue;
+			if (lstat(f->host, &st) < 0 || st.st_ino != f->st.st_ino || st.st_size != f->st.st_size ||
+			    st.st_mode != f->st.st_mode || st.st_mtim.tv_sec != f->st.st_mtim.tv_sec ||
+			    st.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
+				return err_set(err, "%s: changed while it was copied; build again", f->host);
+		}
+	return 0;
+}
+
 void copy_free(struct copy_src *s)
 {
 	if (s)

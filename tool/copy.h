@@ -27,6 +27,9 @@ struct copy_opts {
 /* collect the files the n source patterns name; 0 or -1 with err */
 int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *patterns, size_t n,
 		 struct copy_src **out, struct error *err);
+/* 0 when no source file changed since copy_collect (its hash is then the content written), else
+   -1 with err naming it */
+int copy_unchanged(const struct copy_src *s, struct error *err);
 /* release what s holds outside its arena; NULL is fine */
 void copy_free(struct copy_src *s);
 /* an empty source list (for heredoc-only COPY) */
