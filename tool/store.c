@@ -228,6 +228,22 @@ int store_tmpdir(struct store *s, char **path, struct error *err)
 	return 0;
 }
 
+int store_tmpwrite(struct store *s, const void *p, size_t n, char **path, int *fd, struct error *err)
+{
+	if (store_tmpfile(s, path, fd, err) < 0)
+		return -1;
+	if (write_all(*fd, p, n) < 0) {
+		err_sys(err, "write %s", *path);
+		close(*fd);
+		unlink(*path);
+		free(*path);
+		*path = NULL;
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 /* fsync, chmod, close fd and rename tmp to dst; fd is closed and tmp gone in every case */
 static int commit_file(int fd, const char *tmp, const char *dst, const char *dir, struct error *err)
 {
@@ -271,15 +287,8 @@ static int write_atomic(struct store *s, const char *path, const char *dir, cons
 {
 	char *tmp;
 	int fd;
-	if (store_tmpfile(s, &tmp, &fd, err) < 0)
+	if (store_tmpwrite(s, p, n, &tmp, &fd, err) < 0)
 		return -1;
-	if (write_all(fd, p, n) < 0) {
-		err_sys(err, "write %s", tmp);
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
 	int r = commit_file(fd, tmp, path, dir, err);
 	free(tmp);
 	return r;
@@ -331,15 +340,8 @@ int store_blob_put(struct store *s, const void *p, size_t len, char digest[DIGES
 		return 0;
 	char *tmp;
 	int fd;
-	if (store_tmpfile(s, &tmp, &fd, err) < 0)
+	if (store_tmpwrite(s, p, len, &tmp, &fd, err) < 0)
 		return -1;
-	if (write_all(fd, p, len) < 0) {
-		err_sys(err, "write %s", tmp);
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
 	int r = store_blob_commit(s, tmp, fd, digest, err);
 	free(tmp);
 	return r;

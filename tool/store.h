@@ -27,6 +27,8 @@ const char *store_root(const struct store *s);
 /* a new temporary file in the store for writing (mode 0600, O_CLOEXEC, a name unique across
    processes and threads); *path is malloc'd */
 int store_tmpfile(struct store *s, char **path, int *fd, struct error *err);
+/* a new temporary file holding the n bytes at p, still open; removed again on error */
+int store_tmpwrite(struct store *s, const void *p, size_t n, char **path, int *fd, struct error *err);
 /* a new empty temporary directory in the store (mode 0700, which store_dir_commit keeps);
    *path is malloc'd */
 int store_tmpdir(struct store *s, char **path, struct error *err);

@@ -171,15 +171,8 @@ static int stage_mem(struct stage *st, const void *p, size_t len, char digest[DI
 	digest_buf(p, len, digest);
 	char *tmp;
 	int fd;
-	if (store_tmpfile(st->s, &tmp, &fd, err) < 0)
+	if (store_tmpwrite(st->s, p, len, &tmp, &fd, err) < 0)
 		return -1;
-	if (write_all(fd, p, len) < 0) {
-		err_sys(err, "write %s", tmp);
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
 	close(fd);
 	stage_add(st, tmp, digest);
 	return 0;
