@@ -52,3 +52,16 @@ $S build --no-cache c 2>nocache.err >/dev/null
 grep -q '(cached)' nocache.err && fail cache-no-cache "$(cat nocache.err)" || ok cache-no-cache
 $S build -q c >quiet.out 2>quiet.err
 [ ! -s quiet.err ] && grep -q '^sha256:[0-9a-f]\{64\}$' quiet.out && ok quiet || fail quiet "$(cat quiet.err quiet.out)"
+
+# COPY --from: keyed by the stage's key, so it is reused while the stage is, and redone when it is not
+mkdir -p m
+echo v1 >m/a
+printf 'FROM scratch AS s\nCOPY a /a\nFROM scratch\nCOPY --from=s /a /b\nLABEL x=y\n' >m/Dockerfile
+$S build m >/dev/null 2>m1.err
+$S build m >/dev/null 2>m2.err
+[ "$(grep -c '(cached)' m2.err)" = 3 ] && ok cache-from-stage-hit || fail cache-from-stage-hit "$(cat m2.err)"
+echo v2 >m/a
+$S build -o "oci:$T/mout:m" m >/dev/null 2>m3.err
+grep -q 'COPY --from=s /a /b (cached)' m3.err && fail cache-from-stage-miss "$(cat m3.err)" || ok cache-from-stage-miss
+umoci unpack --image mout:m mb >/dev/null 2>&1
+[ "$(cat mb/rootfs/b 2>/dev/null)" = v2 ] && ok cache-from-stage-content || fail cache-from-stage-content "$(cat mb/rootfs/b)"

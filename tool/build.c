@@ -636,15 +636,33 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 	struct rootfs *from_rf = NULL;
 	struct image from_img = {0};
 	int r = -1;
-	if (s->instr == I_COPY || s->instr == I_ADD) {
+	bool copies = s->instr == I_COPY || s->instr == I_ADD;
+	bool from = copies && (s->from_stage >= 0 || s->from_image);
+	if (from) {
+		/* another stage's or image's files are decided by its key or digest: a cache hit
+		   needs neither its filesystem nor a hash of what the step would copy */
+		if (s->from_stage >= 0) {
+			if (build_stage(b, s->from_stage, err) < 0) {
+				key_final(&k, bs->key);
+				goto out;
+			}
+			key_str(&k, b->st[s->from_stage].key);
+		} else {
+			char name[1024], md[DIGEST_SIZE];
+			int t = store_tag_get(b->s, transport_normalize(s->from_image, name, sizeof name), md, err);
+			if (t <= 0) {
+				if (t == 0)
+					err_set(err, "image %s: not in the store (strata import it first)", name);
+				key_final(&k, bs->key);
+				goto out;
+			}
+			key_str(&k, md);
+		}
+	} else if (copies) {
 		if (collect_sources(b, s, &src, &from_rf, &from_img, err) < 0) {
 			key_final(&k, bs->key);
 			goto out;
 		}
-		if (s->from_stage >= 0)
-			key_str(&k, b->st[s->from_stage].key);
-		if (from_img.config)
-			key_str(&k, from_img.manifest);
 		copy_hash(src, &k);
 	}
 	char key[KEY_HEX];
@@ -673,6 +691,8 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 		json_decref(j);
 		/* a result whose image is gone or corrupt is rebuilt */
 	}
+	if (from && collect_sources(b, s, &src, &from_rf, &from_img, err) < 0)
+		goto out;
 	switch (s->instr) {
 	case I_COPY:
 	case I_ADD:
