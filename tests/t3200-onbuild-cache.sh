@@ -65,3 +65,18 @@ $S build -o "oci:$T/mout:m" m >/dev/null 2>m3.err
 grep -q 'COPY --from=s /a /b (cached)' m3.err && fail cache-from-stage-miss "$(cat m3.err)" || ok cache-from-stage-miss
 umoci unpack --image mout:m mb >/dev/null 2>&1
 [ "$(cat mb/rootfs/b 2>/dev/null)" = v2 ] && ok cache-from-stage-content || fail cache-from-stage-content "$(cat mb/rootfs/b)"
+
+# parse --json --context: the keys a build will use, and which the store has, without building
+need python3 || { skip plan-keys "python3 missing"; exit 0; }
+mkdir -p k && echo 1 >k/f
+printf 'FROM scratch AS a\nCOPY f /f\nFROM scratch\nCOPY --from=a /f /g\nLABEL l=1\n' >k/Dockerfile
+cached() { $S parse --json --context k k/Dockerfile | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+print(' '.join(str(st['cached']) for s in d['stages'] for st in s['steps']))"; }
+[ "$(cached)" = "False False False" ] && ok plan-keys-cold || fail plan-keys-cold "$(cached)"
+$S build -q k >/dev/null
+[ "$(cached)" = "True True True" ] && ok plan-keys-built || fail plan-keys-built "$(cached)"
+echo 2 >k/f
+[ "$(cached)" = "False False True" ] && fail plan-keys-change "LABEL cannot stay cached after a changed COPY" ||
+	{ [ "$(cached)" = "False False False" ] && ok plan-keys-change || fail plan-keys-change "$(cached)"; }

@@ -622,7 +622,7 @@ static void progress(struct bctx *b, const struct step *s, const char *what, dou
 		fprintf(stderr, "[%zu/%zu] %s (%s)\n", b->done, b->total, line, what);
 }
 
-static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, struct error *err)
+static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct error *err)
 {
 	double t0 = now();
 	struct key k;
@@ -671,6 +671,15 @@ static int run_step(struct bctx *b, struct bstage *bs, const struct step *s, str
 	int hit = b->o->no_cache ? 0 : store_result_get(b->s, key, &text, err);
 	if (hit < 0)
 		goto out;
+	memcpy(s->key, key, KEY_HEX);
+	s->cached = hit > 0;
+	if (b->o->on_plan) {
+		/* keys only: the next key needs this key, not this step's image */
+		free(text);
+		memcpy(bs->key, key, KEY_HEX);
+		r = 0;
+		goto out;
+	}
 	if (hit) {
 		json_error_t je;
 		json_t *j = json_loads(text, 0, &je);
@@ -775,7 +784,7 @@ out:
 static int build_stage(struct bctx *b, int idx, struct error *err)
 {
 	struct bstage *bs = &b->st[idx];
-	const struct stage *st = &b->p->stages[idx];
+	struct stage *st = &b->p->stages[idx];
 	if (bs->state == 2)
 		return 0;
 	if (bs->state == 1)
@@ -824,7 +833,7 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 	for (size_t i = 0; i < st->nsteps; i++)
 		if (run_step(b, bs, &st->steps[i], err) < 0)
 			return -1;
-	if (!bs->img.manifest[0] || st->nsteps == 0) {
+	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->o->on_plan) {
 		if (image_save(b->s, &bs->img, b->epoch, err) < 0)
 			return -1;
 	}
@@ -904,7 +913,7 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 		if (!s->needed)
 			continue;
 		b.total += s->nsteps;
-		for (size_t k = 0; k < s->nsteps; k++)
+		for (size_t k = 0; k < s->nsteps && !o->on_plan; k++)
 			if (s->steps[k].instr == I_RUN)
 				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col,
 					 "RUN is not supported yet: this strata builds FROM, COPY, ADD and metadata "
@@ -921,6 +930,14 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	if (sys_private_mounts(err) < 0 || store_tmpdir(b.s, &b.tmpdir, err) < 0)
 		goto out;
 	b.st = xcalloc(b.p->n, sizeof *b.st);
+	if (o->on_plan) {
+		for (size_t i = 0; i < b.p->n; i++)
+			if (b.p->stages[i].needed && build_stage(&b, (int)i, err) < 0)
+				goto out;
+		o->on_plan(b.p, o->ctx);
+		r = 0;
+		goto out;
+	}
 	if (build_stage(&b, b.p->target, err) < 0)
 		goto out;
 	struct image *img = &b.st[b.p->target].img;

@@ -9,6 +9,7 @@
 #include "env.h"
 
 struct error;
+struct plan;
 
 struct build_opts {
 	const char *file;           /* -f; NULL: CONTEXT/Dockerfile */
@@ -22,6 +23,10 @@ struct build_opts {
 	const char *platform;
 	bool no_cache;
 	bool quiet;
+	/* keys only: compute every needed step's key (and whether the store has its result) without
+	   building, then call on_plan with the plan holding them */
+	void (*on_plan)(const struct plan *p, void *ctx);
+	void *ctx;
 };
 
 /* build; the front end dies with a position on a bad Dockerfile, the rest returns -1 with err;

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "cmd.h"
+#include "error.h"
 #include "env.h"
 #include "parse.h"
 #include "plan.h"
@@ -13,9 +15,12 @@
 static void usage(FILE *f)
 {
 	fputs("usage: strata parse --dump DOCKERFILE\n"
-	      "       strata parse --json [--build-arg K=V]... [--target STAGE] [--platform OS/ARCH] DOCKERFILE\n"
-	      "  --dump   print the AST in the reference parser's format\n"
-	      "  --json   print the expanded plan: stages, steps, expanded arguments, source lines\n",
+	      "       strata parse --json [--build-arg K=V]... [--target STAGE] [--platform OS/ARCH]\n"
+	      "                    [--context DIR] DOCKERFILE\n"
+	      "  --dump          print the AST in the reference parser's format\n"
+	      "  --json          print the expanded plan: stages, steps, expanded arguments, source lines\n"
+	      "  --context DIR   with --json: also each needed step's key and whether the store has its\n"
+	      "                  result (base images are looked up in the store, their ENV applied)\n",
 	      f);
 }
 
@@ -36,15 +41,21 @@ void build_arg_set(struct env *e, const char *kv)
 	}
 }
 
+static void print_plan(const struct plan *p, void *ctx)
+{
+	plan_json(stdout, p);
+}
+
 int cmd_parse(int argc, char **argv)
 {
-	enum { DUMP = 1, JSON, BUILD_ARG, TARGET, PLATFORM, HELP };
+	enum { DUMP = 1, JSON, BUILD_ARG, TARGET, PLATFORM, CONTEXT, HELP };
 	static const struct option opts[] = {
 		{"dump", no_argument, NULL, DUMP},
 		{"json", no_argument, NULL, JSON},
 		{"build-arg", required_argument, NULL, BUILD_ARG},
 		{"target", required_argument, NULL, TARGET},
 		{"platform", required_argument, NULL, PLATFORM},
+		{"context", required_argument, NULL, CONTEXT},
 		{"help", no_argument, NULL, HELP},
 		{NULL, 0, NULL, 0},
 	};
@@ -52,6 +63,7 @@ int cmd_parse(int argc, char **argv)
 	struct plan_opts po = {0};
 	env_init(&po.build_args, a);
 	int mode = 0, c;
+	const char *context = NULL;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -68,6 +80,9 @@ int cmd_parse(int argc, char **argv)
 		case PLATFORM:
 			po.platform = optarg;
 			break;
+		case CONTEXT:
+			context = optarg;
+			break;
 		case 'h':
 		case HELP:
 			usage(stdout);
@@ -81,6 +96,19 @@ int cmd_parse(int argc, char **argv)
 		return 2;
 	}
 	const char *path = argv[optind];
+	if (context) {
+		if (mode != JSON)
+			fatal("parse: --context goes with --json");
+		struct build_opts bo = {.file = path, .context = context, .target = po.target,
+					.platform = po.platform, .quiet = true, .on_plan = print_plan};
+		env_copy(&bo.build_args, &po.build_args, a);
+		struct error err;
+		char md[72];
+		if (build_run(&bo, md, &err) < 0)
+			fatal("%s", err.msg);
+		arena_free(a);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
 	size_t len;
 	char *data = read_file(path, &len);
 	if (!data)

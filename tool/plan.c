@@ -883,6 +883,10 @@ static json_t *step_json(const struct step *s)
 		json_object_set_new(j, "onbuild_trigger", json_true());
 	if (s->instr == I_COPY || s->instr == I_ADD || s->instr == I_WORKDIR)
 		json_object_set_new(j, "needs_parent", json_boolean(s->needs_parent));
+	if (s->key[0]) {
+		json_object_set_new(j, "key", json_string(s->key));
+		json_object_set_new(j, "cached", json_boolean(s->cached));
+	}
 	if (s->node->nheredocs) {
 		json_t *h = json_array();
 		for (size_t i = 0; i < s->node->nheredocs; i++) {

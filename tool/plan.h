@@ -43,6 +43,8 @@ struct step {
 	const struct env *env;         /* ENV in force before this step (base image's and the stage's) */
 	const struct env *args_env;    /* build args in scope before this step, with their values */
 	bool from_onbuild;             /* a trigger of the base image */
+	char key[33];                  /* the step key, once a back end computed it ("" before) */
+	bool cached;                   /* the store has a result for key */
 	bool needs_parent;             /* COPY/ADD/WORKDIR whose layer depends on the parent's filesystem
 	                                  (no --link, or --chown by name): it cannot be written before the
 	                                  parent is built */
