@@ -91,10 +91,10 @@ else
 	skip t4200/skopeo "skopeo not installed"
 fi
 
-# unpack_check NAME LAYOUT: umoci unpacks LAYOUT:v1 and the copied files are there
+# unpack_check NAME LAYOUT [REF]: umoci unpacks LAYOUT:REF (default v1) and the copied files are there
 unpack_check() {
 	b=$T/bundle-$1
-	if ! umoci unpack --image "$2:v1" "$b" >"$T/umoci-$1.log" 2>&1; then
+	if ! umoci unpack --image "$2:${3:-v1}" "$b" >"$T/umoci-$1.log" 2>&1; then
 		fail "t4200/umoci-$1" "$(tail -c 300 "$T/umoci-$1.log")"
 		return
 	fi
@@ -111,7 +111,8 @@ if need umoci; then
 	unpack_check exported "$T/exported"
 	mkdir -p "$T/from-archive"
 	if tar -xf "$T/built.tar" -C "$T/from-archive"; then
-		unpack_check oci-archive "$T/from-archive"
+		# an oci-archive names its image in full, as podman save does
+		unpack_check oci-archive "$T/from-archive" "$img"
 	else
 		fail t4200/umoci-oci-archive "tar could not read the oci-archive"
 	fi

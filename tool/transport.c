@@ -1859,7 +1859,11 @@ int transport_export(struct store *s, const char *md, const char *dest, const ch
 	if (!strcmp(r.kind, "oci"))
 		rc = export_oci_dir(s, &im, r.path, r.rest ? r.rest : name_tag(name), err);
 	else if (!strcmp(r.kind, "oci-archive"))
-		rc = export_oci_archive(s, &im, r.path, r.rest ? r.rest : name_tag(name), err);
+		/* an archive travels alone: it carries the whole name, as podman save writes it, so
+		   podman load names the image; a layout directory names its entries by tag */
+		rc = export_oci_archive(s, &im, r.path,
+					r.rest ? r.rest : name ? transport_normalize(name, nbuf, sizeof nbuf) : "latest",
+					err);
 	else if (!strcmp(r.kind, "docker-archive"))
 		rc = export_docker_archive(s, &im, r.path,
 					   r.rest || name ? transport_normalize(r.rest ? r.rest : name, nbuf, sizeof nbuf)
