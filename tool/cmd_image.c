@@ -102,7 +102,7 @@ int cmd_export(int argc, char **argv)
 {
 	static const char usage[] = "usage: strata export NAME[:TAG] DEST\n"
 				    "  DEST: oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]\n"
-				    "  (TAG defaults to the image's tag)\n";
+				    "  (oci: TAG defaults to the image's tag; oci-archive: to its whole name)\n";
 	int r = parse_help(argc, argv, usage, 2, 2);
 	if (r >= 0)
 		return r;

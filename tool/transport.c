@@ -1303,8 +1303,9 @@ static int blob_open(struct store *s, const char *digest, long long size, struct
 	return fd;
 }
 
-/* the blob to out_fd (size bytes), verified */
-static int copy_blob(struct store *s, const char *digest, long long size, int out_fd, struct error *err)
+/* pass the store blob's bytes (size of them) to put, verifying its digest on the way */
+static int blob_each(struct store *s, const char *digest, long long size,
+		     int (*put)(void *ctx, const void *p, size_t n, struct error *err), void *ctx, struct error *err)
 {
 	int fd = blob_open(s, digest, size, err);
 	if (fd < 0)
@@ -1319,10 +1320,8 @@ static int copy_blob(struct store *s, const char *digest, long long size, int ou
 		if (r <= 0)
 			break;
 		sha256_update(h, buf, (size_t)r);
-		if (write_all(out_fd, buf, (size_t)r) < 0) {
-			rc = err_sys(err, "write");
+		if ((rc = put(ctx, buf, (size_t)r, err)) < 0)
 			break;
-		}
 	}
 	char got[DIGEST_SIZE];
 	sha256_final(h, got);
@@ -1331,6 +1330,17 @@ static int copy_blob(struct store *s, const char *digest, long long size, int ou
 	free(buf);
 	close(fd);
 	return rc;
+}
+
+static int put_fd(void *ctx, const void *p, size_t n, struct error *err)
+{
+	return write_all(*(int *)ctx, p, n) < 0 ? err_sys(err, "write") : 0;
+}
+
+/* the blob to out_fd (size bytes), verified */
+static int copy_blob(struct store *s, const char *digest, long long size, int out_fd, struct error *err)
+{
+	return blob_each(s, digest, size, put_fd, &out_fd, err);
 }
 
 /* a new file beside path, for writing and renaming over it */
@@ -1632,35 +1642,18 @@ static int tarw_close(struct tarw *t, struct error *err)
 	return rc;
 }
 
+static int put_tar(void *ctx, const void *p, size_t n, struct error *err)
+{
+	return tarw_data(ctx, p, n, err);
+}
+
 /* the store blob as the entry name, verified */
 static int tarw_blob(struct tarw *t, struct store *s, const char *name, const char *digest, long long size,
 		     struct error *err)
 {
 	if (tarw_header(t, name, size, err) < 0)
 		return -1;
-	int fd = blob_open(s, digest, size, err);
-	if (fd < 0)
-		return -1;
-	char *buf = xmalloc(IOBUF);
-	struct sha256 *h = sha256_new();
-	int rc = 0;
-	for (;;) {
-		ssize_t r = read_some(fd, buf, IOBUF);
-		if (r < 0)
-			rc = err_sys(err, "read blob %s", digest);
-		if (r <= 0)
-			break;
-		sha256_update(h, buf, (size_t)r);
-		if ((rc = tarw_data(t, buf, (size_t)r, err)) < 0)
-			break;
-	}
-	char got[DIGEST_SIZE];
-	sha256_final(h, got);
-	if (rc == 0 && strcmp(got, digest) != 0)
-		rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, got);
-	free(buf);
-	close(fd);
-	return rc;
+	return blob_each(s, digest, size, put_tar, t, err);
 }
 
 static int blobref_cmp(const void *a, const void *b)
