@@ -46,11 +46,11 @@ build/strata-san: $(SANOBJ)
 	@$(if $(Q),echo "  LD san  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -o $@ $(SANOBJ) $(DEP_LIBS)
 
-build/test-%: tests/%.c tests/check.h $(LIBOBJ)
+build/test-%: tests/%.c tests/check.h tests/conf.h $(LIBOBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIBOBJ) $(DEP_LIBS)
 
-build/san/test-%: tests/%.c tests/check.h $(SANLIBOBJ)
+build/san/test-%: tests/%.c tests/check.h tests/conf.h $(SANLIBOBJ)
 	@$(if $(Q),echo "  LD san  $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(SAN) -Itests -o $@ $< $(SANLIBOBJ) $(DEP_LIBS)
 

@@ -7,53 +7,10 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "conf.h"
 #include "error.h"
 #include "ignore.h"
 #include "util.h"
-
-/* split s in place at every TAB; returns the number of fields (at most max) */
-static size_t split(char *s, char **f, size_t max)
-{
-	size_t n = 0;
-	for (;;) {
-		if (n < max)
-			f[n++] = s;
-		char *p = strchr(s, '\t');
-		if (!p)
-			break;
-		*p = 0;
-		s = p + 1;
-	}
-	return n;
-}
-
-static char *slurp(const char *dir, const char *rel, size_t *len)
-{
-	char *path = xasprintf("%s/%s", dir, rel);
-	size_t n;
-	char *s = read_file(path, &n);
-	if (!s)
-		printf("FAIL read %s: %s\n", path, strerror(errno)), check_failed = 1;
-	free(path);
-	if (len)
-		*len = n;
-	return s;
-}
-
-/* the next line of *p (NUL-terminated in place), or NULL at the end */
-static char *next_line(char **p)
-{
-	if (!**p)
-		return NULL;
-	char *s = *p, *nl = strchr(s, '\n');
-	if (nl) {
-		*nl = 0;
-		*p = nl + 1;
-	} else {
-		*p = s + strlen(s);
-	}
-	return s;
-}
 
 /* ignore_match of path against the pattern list; -1 when ignore_new fails */
 static int eval(const char *const *pats, size_t n, const char *path, char **err)
@@ -68,16 +25,16 @@ static int eval(const char *const *pats, size_t n, const char *path, char **err)
 
 static void run_cases(const char *dir, int *pass, int *total)
 {
-	char *data = slurp(dir, "cases.tsv", NULL), *p = data, *line;
+	char *data = conf_read(dir, "cases.tsv", NULL), *p = data, *line;
 	int lineno = 0;
 	if (!data)
 		return;
-	while ((line = next_line(&p))) {
+	while ((line = conf_next_line(&p))) {
 		char *f[3], name[64], *err = NULL;
 		lineno++;
 		snprintf(name, sizeof name, "cases.tsv:%d", lineno);
 		(*total)++;
-		if (split(line, f, 3) != 3) {
+		if (conf_split(line, '\t', f, 3) != 3) {
 			CHECK(name, 0, "malformed row");
 			continue;
 		}
@@ -93,16 +50,16 @@ static void run_cases(const char *dir, int *pass, int *total)
 
 static void run_multi(const char *dir, int *pass, int *total)
 {
-	char *data = slurp(dir, "multi_cases.tsv", NULL), *p = data, *line;
+	char *data = conf_read(dir, "multi_cases.tsv", NULL), *p = data, *line;
 	int lineno = 0;
 	if (!data)
 		return;
-	while ((line = next_line(&p))) {
+	while ((line = conf_next_line(&p))) {
 		char *f[64], name[64], *err = NULL;
 		lineno++;
 		snprintf(name, sizeof name, "multi_cases.tsv:%d", lineno);
 		(*total)++;
-		size_t nf = split(line, f, 64);
+		size_t nf = conf_split(line, '\t', f, 64);
 		if (nf < 3) {
 			CHECK(name, 0, "malformed row");
 			continue;
@@ -118,16 +75,16 @@ static void run_multi(const char *dir, int *pass, int *total)
 
 static void run_filepath(const char *dir, int *pass, int *total)
 {
-	char *data = slurp(dir, "filepath_match_cases.tsv", NULL), *p = data, *line;
+	char *data = conf_read(dir, "filepath_match_cases.tsv", NULL), *p = data, *line;
 	int lineno = 0;
 	if (!data)
 		return;
-	while ((line = next_line(&p))) {
+	while ((line = conf_next_line(&p))) {
 		char *f[4], name[64], *err = NULL;
 		lineno++;
 		snprintf(name, sizeof name, "filepath_match_cases.tsv:%d", lineno);
 		(*total)++;
-		if (split(line, f, 4) != 4) {
+		if (conf_split(line, '\t', f, 4) != 4) {
 			CHECK(name, 0, "malformed row");
 			continue;
 		}
@@ -152,8 +109,8 @@ static void run_filepath(const char *dir, int *pass, int *total)
 static void run_ignorefile(const char *dir, int *pass, int *total)
 {
 	size_t len;
-	char *in = slurp(dir, "ignorefile/readall-input.dockerignore", &len);
-	char *want = slurp(dir, "ignorefile/readall-expected.txt", NULL);
+	char *in = conf_read(dir, "ignorefile/readall-input.dockerignore", &len);
+	char *want = conf_read(dir, "ignorefile/readall-expected.txt", NULL);
 	(*total)++;
 	if (in && want) {
 		struct strv got;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "conf.h"
 #include "parse.h"
 #include "util.h"
 
@@ -164,19 +165,6 @@ static char *unescape(const char *s)
 	return o;
 }
 
-/* split line at tabs in place, keeping empty fields */
-static size_t fields(char *line, char **f, size_t max)
-{
-	size_t n = 0;
-	f[n++] = line;
-	for (char *p = line; *p && n < max; p++)
-		if (*p == '\t') {
-			*p = 0;
-			f[n++] = p + 1;
-		}
-	return n;
-}
-
 static void heredoc_dir(const char *which, size_t *ok, size_t *total)
 {
 	char *rel = xasprintf("extracted/parser/heredoc/%s/Dockerfile", which);
@@ -196,7 +184,7 @@ static void heredoc_dir(const char *which, size_t *ok, size_t *total)
 	char *save = NULL;
 	for (char *line = t ? strtok_r(t, "\n", &save) : NULL; d && line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[8];
-		size_t nf = fields(line, f, 8);
+		size_t nf = conf_split(line, '\t', f, 8);
 		size_t child = (size_t)atoi(f[0]);
 		if (child != seen_child)
 			idx = 0, seen_child = child;
@@ -232,7 +220,7 @@ static void heredoc_words(size_t *ok, size_t *total)
 	for (char *line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[4];
 		/* a row whose word is empty starts with the tab: strtok_r keeps it */
-		size_t nf = fields(line, f, 4);
+		size_t nf = conf_split(line, '\t', f, 4);
 		row++;
 		if (nf < 2)
 			continue;
@@ -264,7 +252,7 @@ static void heredocs_from_line(size_t *ok, size_t *total)
 	size_t row = 0;
 	for (char *line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
 		char *f[8];
-		size_t nf = fields(line, f, 8);
+		size_t nf = conf_split(line, '\t', f, 8);
 		row++;
 		struct arena *a = arena_new();
 		struct heredoc *h;

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "conf.h"
 #include "env.h"
 #include "expand.h"
 #include "util.h"
@@ -18,49 +19,6 @@ static char *trim(char *s)
 	size_t n = strlen(s);
 	while (n && strchr(" \t\v\f\r\n", s[n - 1]))
 		s[--n] = 0;
-	return s;
-}
-
-/* split s in place at every sep; returns the number of fields (at most max) or max+1 when more */
-static size_t split(char *s, int sep, char **f, size_t max)
-{
-	size_t n = 0;
-	for (;;) {
-		if (n < max)
-			f[n] = s;
-		n++;
-		char *p = strchr(s, sep);
-		if (!p)
-			break;
-		*p = 0;
-		s = p + 1;
-	}
-	return n > max ? max + 1 : n;
-}
-
-static char *slurp(const char *dir, const char *rel)
-{
-	char *path = xasprintf("%s/%s", dir, rel);
-	size_t len;
-	char *s = read_file(path, &len);
-	if (!s)
-		printf("FAIL read %s: %s\n", path, strerror(errno)), check_failed = 1;
-	free(path);
-	return s;
-}
-
-/* the next line of *p (NUL-terminated in place), or NULL at the end */
-static char *next_line(char **p)
-{
-	if (!**p)
-		return NULL;
-	char *s = *p, *nl = strchr(s, '\n');
-	if (nl) {
-		*nl = 0;
-		*p = nl + 1;
-	} else {
-		*p = s + strlen(s);
-	}
 	return s;
 }
 
@@ -84,11 +42,11 @@ static char *joined(struct arena *a, struct strv *sv)
 
 static int env_var_test(const char *dir, int *total, int *skipped)
 {
-	char *text = slurp(dir, "buildkit/shell/envVarTest"), *p = text, *line;
+	char *text = conf_read(dir, "buildkit/shell/envVarTest", NULL), *p = text, *line;
 	if (!text)
 		return 0;
 	int pass = 0, lineno = 0;
-	while ((line = next_line(&p))) {
+	while ((line = conf_next_line(&p))) {
 		lineno++;
 		char name[64];
 		snprintf(name, sizeof name, "envVarTest:%d", lineno);
@@ -98,7 +56,7 @@ static int env_var_test(const char *dir, int *total, int *skipped)
 		if (!*line)
 			continue;
 		char *f[3];
-		if (split(line, '|', f, 3) != 3) {
+		if (conf_split(line, '|', f, 3) != 3) {
 			CHECK(name, 0, "not 3 fields");
 			continue;
 		}
@@ -136,14 +94,14 @@ static int env_var_test(const char *dir, int *total, int *skipped)
 
 static int words_test(const char *dir, int *total)
 {
-	char *text = slurp(dir, "buildkit/shell/wordsTest"), *p = text, *line;
+	char *text = conf_read(dir, "buildkit/shell/wordsTest", NULL), *p = text, *line;
 	if (!text)
 		return 0;
 	struct arena *ea = arena_new();
 	struct env e;
 	env_init(&e, ea);
 	int pass = 0, lineno = 0;
-	while ((line = next_line(&p))) {
+	while ((line = conf_next_line(&p))) {
 		lineno++;
 		char name[64];
 		snprintf(name, sizeof name, "wordsTest:%d", lineno);
@@ -161,7 +119,7 @@ static int words_test(const char *dir, int *total)
 		}
 		(*total)++;
 		char *f[2];
-		if (split(line, '|', f, 2) != 2) {
+		if (conf_split(line, '|', f, 2) != 2) {
 			CHECK(name, 0, "not 2 fields");
 			continue;
 		}
@@ -191,17 +149,17 @@ static int words_test(const char *dir, int *total)
 
 static int matches_test(const char *dir, int *total)
 {
-	char *text = slurp(dir, "buildkit/extracted/shell/process-with-matches.tsv"), *p = text, *line;
+	char *text = conf_read(dir, "buildkit/extracted/shell/process-with-matches.tsv", NULL), *p = text, *line;
 	if (!text)
 		return 0;
 	int pass = 0, lineno = 0;
-	while ((line = next_line(&p))) {
+	while ((line = conf_next_line(&p))) {
 		lineno++;
 		char name[64];
 		snprintf(name, sizeof name, "process-with-matches:%d", lineno);
 		(*total)++;
 		char *f[64];
-		size_t nf = split(line, '\t', f, 64);
+		size_t nf = conf_split(line, '\t', f, 64);
 		if (nf < 5 || nf > 64) {
 			CHECK(name, 0, "bad row: %zu fields", nf);
 			continue;
