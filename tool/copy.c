@@ -839,6 +839,8 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	/* the parent directories of everything, and the destinations of directory copies: as the
 	   parent filesystem has them, else made 0755 */
 	size_t copied = c.n;
+	struct env made; /* the parents made so far */
+	env_init(&made, a);
 	for (size_t i = 0; i < copied + dirs.n; i++) {
 		char *p = arena_strdup(a, i < copied ? c.v[i].path : dirs.v[i - copied]);
 		bool self = i >= copied;
@@ -846,8 +848,10 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 			if (!self)
 				*sl = 0;
 			self = false;
-			if (bsearch(p, c.v, copied, sizeof *c.v, cmp_path))
-				continue;
+			/* a copied or already made directory has its own parents seen to: stop climbing */
+			if (bsearch(p, c.v, copied, sizeof *c.v, cmp_path) || env_get(&made, p))
+				break;
+			env_set(&made, p, "");
 			struct layer_entry *e = push_entry(&c);
 			e->path = arena_strdup(a, p);
 			e->type = LAYER_DIR;
