@@ -8,7 +8,10 @@ endif
 PREFIX ?= /usr/local
 CFLAGS ?= -O2 -g
 WARN = -Wall -Wextra -Werror -Wno-unused-parameter
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEP_CFLAGS) -Itool
+# one folder per stage of the data flow (README: where things are); headers by bare name
+TOOLDIRS = $(sort $(dir $(wildcard tool/*/*.c)))
+INC = -Itool $(TOOLDIRS:%/=-I%)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEP_CFLAGS) $(INC)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -17,9 +20,9 @@ else
 Q = @
 endif
 
-SRC = $(sort $(wildcard tool/*.c))
-LIBSRC = $(filter-out tool/main.c,$(SRC))
-HDR = $(wildcard tool/*.h)
+SRC = $(sort $(wildcard tool/*.c tool/*/*.c))
+LIBSRC = $(filter-out tool/cmd/main.c,$(SRC))
+HDR = $(wildcard tool/*.h tool/*/*.h)
 OBJ = $(SRC:tool/%.c=build/%.o)
 LIBOBJ = $(LIBSRC:tool/%.c=build/%.o)
 SANOBJ = $(SRC:tool/%.c=build/san/%.o)
@@ -72,7 +75,7 @@ check: testbins sanbins
 test: testbins
 	$(Q)STRATA=$(CURDIR)/strata TESTBIN=$(CURDIR)/build sh tests/run plain
 
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 $(DEP_CFLAGS) -Itool -fsanitize=fuzzer,address,undefined
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -g -O1 $(DEP_CFLAGS) $(INC) -fsanitize=fuzzer,address,undefined
 build/fuzz-front: tests/fuzz_front.c $(LIBSRC) $(HDR)
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz_front.c $(LIBSRC) $(DEP_LIBS)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 54
 # every front-end error: one line "strata: FILE:LINE:COL: message", exit 1
 . "$(dirname "$0")/lib.sh"
 cd "$T"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 39
 # ARG/ENV scoping, expansion and stage structure, read from strata parse --json
 . "$(dirname "$0")/lib.sh"
 cd "$T"

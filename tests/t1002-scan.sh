@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 25
 # the scanner beyond the corpus: line ends, BOM, directives, continuations, heredocs, positions
 . "$(dirname "$0")/lib.sh"
 cd "$T"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 55
 # import a busybox root filesystem, export it as oci:, oci-archive: and
 # docker-archive:, check the results with skopeo, umoci, oci-image-tool and
 # podman, import them again (same digest), and check reproducibility.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 50
 # broken images: each import fails with exit 1 and one line on stderr, and
 # leaves the store as it was (no tag, no blob, no temporary file).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 55
 # bad input to strata build: one line "strata: ...", exit 1, nothing written
 # outside the store and the output, no tag, no temporary file left; and a
 # build killed at any moment leaves a store the next build uses.

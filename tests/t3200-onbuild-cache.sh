@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 22
 # ONBUILD triggers run when the image is used as a base; the step cache:
 # a step whose inputs did not change is not rebuilt, one whose inputs did is.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 8
 # COPY rules where docker is explicit and buildah cannot be the judge
 . "$(dirname "$0")/lib.sh"
 S=$STRATA

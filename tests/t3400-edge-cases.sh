@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 23
 # edge cases a review found: each once crashed, leaked or differed from docker
 . "$(dirname "$0")/lib.sh"
 S=$STRATA

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 353
 # t4000-differential: build each examples/diff/NN-name/ case with buildah (the
 # reference) and with strata, from the same busybox base, and compare the
 # unpacked root filesystems (tests/fscompare.py) and the image configs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 14
 # t4100-reproducible: the same Dockerfile and context give the same manifest
 # digest whatever the checkout (directory, umask, mtimes), the locale, the time
 # zone and the state of the store; SOURCE_DATE_EPOCH and real changes to the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# checks: 24
 # t4200-validate: an image built from examples/diff/01-copy-files, written as
 # oci:, oci-archive: and docker-archive: (by build -o and by export), passes
 # oci-image-tool validate, skopeo inspect and umoci unpack, and runs under
