@@ -219,3 +219,148 @@ const char *image_env(struct image *im, const char *name)
 	}
 	return NULL;
 }
+
+const char *image_get(struct image *im, const char *field)
+{
+	return json_string_value(json_object_get(image_cfg(im), field));
+}
+
+void image_set(struct image *im, const char *field, const char *value)
+{
+	if (value)
+		json_object_set_new(image_cfg(im), field, json_string(value));
+	else
+		json_object_del(image_cfg(im), field);
+}
+
+void image_set_author(struct image *im, const char *author)
+{
+	json_object_set_new(im->config, "author", json_string(author));
+}
+
+void image_set_env(struct image *im, const char *k, const char *v)
+{
+	json_t *cfg = image_cfg(im);
+	json_t *env = json_object_get(cfg, "Env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(cfg, "Env", env);
+	}
+	char *kv = xasprintf("%s=%s", k, v);
+	size_t n = strlen(k), i;
+	json_t *e;
+	json_array_foreach(env, i, e) {
+		const char *s = json_string_value(e);
+		if (s && !strncmp(s, k, n) && s[n] == '=') {
+			json_array_set_new(env, i, json_string(kv));
+			free(kv);
+			return;
+		}
+	}
+	json_array_append_new(env, json_string(kv));
+	free(kv);
+}
+
+/* the object field of the config, created when missing */
+static json_t *cfg_object(struct image *im, const char *field)
+{
+	json_t *cfg = image_cfg(im);
+	json_t *o = json_object_get(cfg, field);
+	if (!json_is_object(o)) {
+		o = json_object();
+		json_object_set_new(cfg, field, o);
+	}
+	return o;
+}
+
+void image_map_set(struct image *im, const char *field, const char *key, const char *value)
+{
+	json_object_set_new(cfg_object(im, field), key, json_string(value));
+}
+
+void image_set_add(struct image *im, const char *field, const char *key)
+{
+	json_object_set_new(cfg_object(im, field), key, json_object());
+}
+
+void image_list_append(struct image *im, const char *field, const char *value)
+{
+	json_t *cfg = image_cfg(im);
+	json_t *l = json_object_get(cfg, field);
+	if (!json_is_array(l)) {
+		l = json_array();
+		json_object_set_new(cfg, field, l);
+	}
+	json_array_append_new(l, json_string(value));
+}
+
+void image_set_list(struct image *im, const char *field, const char *const *v, size_t n)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(v[i]));
+	json_object_set_new(image_cfg(im), field, arr);
+}
+
+size_t image_list(struct image *im, const char *field, struct arena *a, const char ***out)
+{
+	json_t *l = json_object_get(image_cfg(im), field);
+	size_t n = json_array_size(l), i;
+	json_t *v;
+	*out = arena_alloc(a, (n + 1) * sizeof **out);
+	json_array_foreach(l, i, v)
+		(*out)[i] = json_string_value(v) ? arena_strdup(a, json_string_value(v)) : NULL;
+	(*out)[n] = NULL;
+	return n;
+}
+
+void image_set_command(struct image *im, const char *field, const char *const *args, size_t n, bool exec_form)
+{
+	json_t *cfg = image_cfg(im);
+	json_t *arr = json_array();
+	if (!exec_form) {
+		json_t *shell = json_object_get(cfg, "Shell");
+		if (json_is_array(shell) && json_array_size(shell)) {
+			size_t i;
+			json_t *v;
+			json_array_foreach(shell, i, v)
+				json_array_append(arr, v);
+		} else {
+			json_array_append_new(arr, json_string("/bin/sh"));
+			json_array_append_new(arr, json_string("-c"));
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(args[i]));
+	json_object_set_new(cfg, field, arr);
+}
+
+void image_set_health(struct image *im, const char *const *test, size_t n, const long long durs[4], int retries)
+{
+	static const char *const names[] = {"Interval", "Timeout", "StartPeriod", "StartInterval"};
+	json_t *h = json_object(), *t = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(t, json_string(test[i]));
+	json_object_set_new(h, "Test", t);
+	for (size_t i = 0; durs && i < 4; i++)
+		if (durs[i] > 0)
+			json_object_set_new(h, names[i], json_integer(durs[i]));
+	if (retries)
+		json_object_set_new(h, "Retries", json_integer(retries));
+	json_object_set_new(image_cfg(im), "Healthcheck", h);
+}
+
+int image_load_result(struct store *s, const char *text, struct image *im, struct error *err)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	const char *md = json_string_value(json_object_get(j, "manifest"));
+	int r = md ? image_load(s, md, im, err) : err_set(err, "step result names no manifest");
+	json_decref(j);
+	return r;
+}
+
+char *image_result(const struct image *im)
+{
+	return xasprintf("{\"manifest\":\"%s\"}\n", im->manifest);
+}

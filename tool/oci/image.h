@@ -5,9 +5,11 @@
    compact) so the same image always has the same digests. */
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "digest.h"
 
+struct arena;
 struct error;
 struct layer_digests;
 struct store;
@@ -41,6 +43,36 @@ const char *image_layer_type(const struct image *im, size_t i);
 int image_save(struct store *s, struct image *im, long long epoch, struct error *err);
 /* the value of NAME in the config's Env, or NULL */
 const char *image_env(struct image *im, const char *name);
+/* config edits, so no caller below the format touches JSON: */
+/* the string config field (WorkingDir, User, ...), or NULL when unset or no string */
+const char *image_get(struct image *im, const char *field);
+/* set a string config field; value NULL removes the field */
+void image_set(struct image *im, const char *field, const char *value);
+/* the author of the image (MAINTAINER) */
+void image_set_author(struct image *im, const char *author);
+/* set NAME=VALUE in Env, replacing NAME's entry in place or appending */
+void image_set_env(struct image *im, const char *name, const char *value);
+/* set key to value in the string map field (Labels) */
+void image_map_set(struct image *im, const char *field, const char *key, const char *value);
+/* add key to the set field (ExposedPorts, Volumes: an object of empty objects) */
+void image_set_add(struct image *im, const char *field, const char *key);
+/* append a string to the list field (OnBuild) */
+void image_list_append(struct image *im, const char *field, const char *value);
+/* replace the list field (Shell) with v[0..n) */
+void image_set_list(struct image *im, const char *field, const char *const *v, size_t n);
+/* the strings of the list field (Env, OnBuild) as an arena array (a non-string entry is NULL);
+   their count */
+size_t image_list(struct image *im, const char *field, struct arena *a, const char ***out);
+/* set Cmd or Entrypoint: the exec form as is, the shell form through the config's Shell
+   (default /bin/sh -c) */
+void image_set_command(struct image *im, const char *field, const char *const *args, size_t n, bool exec_form);
+/* set the Healthcheck: Test = test[0..n); durations in ns (interval, timeout, start period, start
+   interval) and retries are written when positive */
+void image_set_health(struct image *im, const char *const *test, size_t n, const long long durs[4], int retries);
+/* the manifest a step result's text names, loaded; -1 with err when unreadable */
+int image_load_result(struct store *s, const char *text, struct image *im, struct error *err);
+/* the step result text of a saved image (malloc'd) */
+char *image_result(const struct image *im);
 /* RFC 3339 UTC time of t into buf */
 void image_time(long long t, char *buf, size_t size);
 

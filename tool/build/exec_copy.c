@@ -1,0 +1,276 @@
+#include "exec_copy.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "error.h"
+#include "exec.h"
+#include "expand.h"
+#include "image.h"
+#include "layer.h"
+#include "plan.h"
+#include "rootfs.h"
+#include "util.h"
+
+/* --chown's user[:group] as numbers, names looked up in the parent's /etc/passwd and /etc/group
+   (found inside the image: a symlink in it never leads to the host's files) */
+static int lookup_id(const char *rootfs, const char *file, const char *name, unsigned *id, unsigned *gid,
+		     struct error *err)
+{
+	char *end;
+	unsigned long v = strtoul(name, &end, 10);
+	if (*name && !*end) {
+		*id = (unsigned)v;
+		if (gid)
+			*gid = (unsigned)v;
+		return 0;
+	}
+	const char *what = gid ? "user" : "group";
+	struct arena *a = arena_new();
+	char *rel = rootfs ? copy_resolve(a, rootfs, file) : NULL;
+	int fd = rel ? open(arena_printf(a, "%s/%s", rootfs, rel), O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	arena_free(a);
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return err_set(err, "unable to find %s %s: no %s in the image", what, name, file);
+	}
+	char line[4096];
+	int found = 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		/* name:password:id:gid:...; empty fields count, so split at every ':' */
+		char *field[4] = {0}, *p = line;
+		for (int i = 0; i < 4 && p; i++)
+			field[i] = strsep(&p, ":\n");
+		if (field[0] && field[2] && !strcmp(field[0], name) && *field[2]) {
+			*id = (unsigned)strtoul(field[2], NULL, 10);
+			if (gid)
+				*gid = field[3] && *field[3] ? (unsigned)strtoul(field[3], NULL, 10) : *id;
+			found = 1;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return err_set(err, "unable to find %s %s: no matching entries in %s", what, name, file);
+	return 0;
+}
+
+static int chown_ids(const char *rootfs, const char *spec, unsigned *uid, unsigned *gid, struct error *err)
+{
+	char user[256], group[256] = "";
+	const char *colon = strchr(spec, ':');
+	if (colon) {
+		snprintf(user, sizeof user, "%.*s", (int)(colon - spec), spec);
+		snprintf(group, sizeof group, "%s", colon + 1);
+	} else {
+		snprintf(user, sizeof user, "%s", spec);
+	}
+	if (!*user)
+		return err_set(err, "invalid --chown value '%s'", spec);
+	if (lookup_id(rootfs, "etc/passwd", user, uid, gid, err) < 0)
+		return -1;
+	if (*group && lookup_id(rootfs, "etc/group", group, gid, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+static bool needs_names(const char *chown)
+{
+	if (!chown)
+		return false;
+	for (const char *p = chown; *p; p++)
+		if (*p != ':' && (*p < '0' || *p > '9'))
+			return true;
+	return false;
+}
+
+/* path.Join(workdir, p) unless p is absolute; a trailing '/' of p is kept */
+static char *abs_path(struct arena *a, struct image *im, const char *p)
+{
+	if (p[0] == '/')
+		return arena_strdup(a, p);
+	const char *wd = image_get(im, "WorkingDir");
+	if (!wd || !*wd)
+		wd = "/";
+	return arena_printf(a, "%s%s%s", wd, wd[strlen(wd) - 1] == '/' ? "" : "/", p);
+}
+
+/* Go's path.Clean for an absolute path */
+static char *clean_abs(struct arena *a, const char *p)
+{
+	struct strv parts;
+	strv_init(&parts, a);
+	char *w = arena_strdup(a, p);
+	for (char *save, *t = strtok_r(w, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(t, "."))
+			continue;
+		if (!strcmp(t, "..")) {
+			if (parts.n)
+				parts.n--;
+			continue;
+		}
+		strv_push(&parts, t);
+	}
+	struct buf b;
+	buf_init(&b, a);
+	for (size_t i = 0; i < parts.n; i++) {
+		buf_putc(&b, '/');
+		buf_puts(&b, parts.v[i]);
+	}
+	return b.len ? b.s : arena_strdup(a, "/");
+}
+
+int exec_copy(struct exec *x, struct error *err)
+{
+	const struct step *s = x->step;
+	struct rootfs *rf = NULL;
+	bool link = step_flag(s, "link") && !strcmp(step_flag(s, "link"), "true");
+	const char *chown = step_flag(s, "chown");
+	int r = -1;
+	if ((!link || needs_names(chown)) && rootfs_open(x->s, x->img, &rf, err) < 0)
+		return -1;
+	struct copy_dest d = {0};
+	d.instr = instr_name(s->instr);
+	d.rootfs = link ? NULL : rootfs_path(rf);
+	d.chmod = step_flag(s, "chmod");
+	d.parents = step_flag(s, "parents") && !strcmp(step_flag(s, "parents"), "true");
+	d.add = s->instr == I_ADD;
+	d.tmpdir = x->tmpdir;
+	d.dest = abs_path(x->a, x->img, s->args[s->nargs - 1]);
+	if (chown) {
+		d.chown = true;
+		if (chown_ids(rf ? rootfs_path(rf) : NULL, chown, &d.uid, &d.gid, err) < 0)
+			goto out;
+	}
+	if (d.chmod && copy_chmod(d.chmod, 0644, false) < 0) {
+		err_set(err, "invalid --chmod value '%s'", d.chmod);
+		goto out;
+	}
+	struct layer_entry *e;
+	size_t n;
+	if (copy_entries(x->a, x->src, &d, &e, &n, err) < 0)
+		goto out;
+	r = exec_add_layer(x, e, n, err);
+	/* the step key hashed the sources before they were written: a file changed in between
+	   would file new content under the old key */
+	if (r == 0)
+		r = copy_unchanged(x->src, err);
+	if (r == 0)
+		image_history(x->img, s->node->line.text, false, x->epoch);
+out:
+	rootfs_close(rf);
+	return r;
+}
+
+int exec_workdir(struct exec *x, struct error *err)
+{
+	const struct step *s = x->step;
+	char *wd = clean_abs(x->a, abs_path(x->a, x->img, s->args[0]));
+	image_set(x->img, "WorkingDir", wd);
+	struct rootfs *rf;
+	if (rootfs_open(x->s, x->img, &rf, err) < 0)
+		return -1;
+	char *res = copy_resolve(x->a, rootfs_path(rf), wd + 1);
+	struct stat st;
+	bool exists = res && stat(arena_printf(x->a, "%s/%s", rootfs_path(rf), res), &st) == 0 &&
+		      S_ISDIR(st.st_mode);
+	int lr = 0;
+	if (!exists && strcmp(wd, "/") != 0) {
+		struct copy_src *empty = copy_new(x->a);
+		copy_add_data(empty, ".", "", 0);
+		/* a directory made as COPY makes the parents of what it copies */
+		struct copy_dest d = {.dest = arena_printf(x->a, "%s/.keep", wd), .rootfs = rootfs_path(rf),
+				      .instr = "WORKDIR"};
+		/* BuildKit makes the directories it creates the current USER's */
+		const char *user = image_get(x->img, "User");
+		/* a user the image does not know makes root's directories, as BuildKit's readUser */
+		struct error ignored;
+		if (user && *user && chown_ids(rootfs_path(rf), user, &d.uid, &d.gid, &ignored) == 0)
+			d.chown = true;
+		struct layer_entry *e;
+		size_t n;
+		if (lr == 0)
+			lr = copy_entries(x->a, empty, &d, &e, &n, err);
+		if (lr == 0) {
+			/* keep the directories, not the placeholder file */
+			size_t w = 0;
+			for (size_t i = 0; i < n; i++)
+				if (e[i].type == LAYER_DIR)
+					e[w++] = e[i];
+			lr = exec_add_layer(x, e, w, err);
+		}
+	}
+	rootfs_close(rf);
+	if (lr < 0)
+		return -1;
+	image_history(x->img, s->node->line.text, exists || !strcmp(wd, "/"), x->epoch);
+	return 0;
+}
+
+int exec_copy_sources(struct arena *a, const struct step *s, struct copy_opts *o, struct copy_src **src,
+		      struct error *err)
+{
+	struct strv ex;
+	strv_init(&ex, a);
+	for (size_t i = 0; i < s->nflags; i++)
+		if (!strcmp(s->flags[i].name, "exclude"))
+			strv_push(&ex, (char *)s->flags[i].value);
+	o->excludes = (const char *const *)ex.v;
+	o->nexcludes = ex.n;
+	/* heredoc sources are data; the rest are paths */
+	struct strv pats;
+	strv_init(&pats, a);
+	for (size_t i = 0; i + 1 < s->nargs; i++) {
+		const struct node *n = s->node;
+		bool hd = false;
+		for (size_t h = 0; h < n->nheredocs && !hd; h++) {
+			const char *w = s->args[i];
+			while (*w >= '0' && *w <= '9')
+				w++;
+			hd = !strncmp(w, "<<", 2);
+		}
+		if (!hd)
+			strv_push(&pats, (char *)s->args[i]);
+	}
+	if (pats.n) {
+		if (copy_collect(a, o, (const char *const *)pats.v, pats.n, src, err) < 0)
+			return -1;
+	} else {
+		*src = copy_new(a);
+	}
+	for (size_t h = 0; h < s->node->nheredocs; h++) {
+		const struct heredoc *hd = &s->node->heredocs[h];
+		struct buf body;
+		buf_init(&body, a);
+		buf_puts(&body, "");
+		for (const char *p = hd->content; *p;) {
+			const char *nl = strchr(p, '\n');
+			size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+			const char *q = p;
+			if (hd->chomp)
+				while (q < p + len && *q == '\t')
+					q++;
+			buf_putn(&body, q, len - (size_t)(q - p));
+			p += len;
+		}
+		const char *data = body.s;
+		if (hd->expand) {
+			/* only variables expand in a heredoc's body: its quotes belong to the file */
+			struct env view = *s->env;
+			view.fallback = s->args_env;
+			struct expand x = {.a = a, .env = &view, .escape = '\\', .skip_quotes = true};
+			char *out;
+			if (expand_word(&x, body.s, &out) < 0)
+				return err_set(err, "heredoc %s: %s", hd->name, x.err);
+			data = out;
+		}
+		copy_add_data(*src, hd->name, data, strlen(data));
+	}
+	return 0;
+}
