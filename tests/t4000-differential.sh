@@ -17,18 +17,21 @@
 # DIFF_CASES="01 13" runs only the cases whose names start so;
 # STRATA_KEEP_TMP=1 keeps $T (logs/, unpack/, cfg/) for a look afterwards.
 . "$(dirname "$0")/lib.sh"
+# t5100 runs the RUN cases of examples/diff-run/ through this script
+tn=${DIFF_NAME:-t4000}
+cases=${DIFF_DIR:-examples/diff}
 
 if [ "$(id -u)" -ne 0 ]; then
-	skip t4000 "needs root (buildah chroot isolation, umoci unpack with owners)"
+	skip $tn "needs root (buildah chroot isolation, umoci unpack with owners)"
 	exit 0
 fi
 if ! need buildah skopeo umoci python3 tar gzip bzip2 xz zstd; then
-	skip t4000 "needs buildah, skopeo, umoci, python3, tar, gzip, bzip2, xz and zstd"
+	skip $tn "needs buildah, skopeo, umoci, python3, tar, gzip, bzip2, xz and zstd"
 	exit 0
 fi
 bb=$(command -v busybox || true)
 if [ -z "$bb" ] || ! "$bb" --list >/dev/null 2>&1; then
-	skip t4000 "needs busybox (busybox-static)"
+	skip $tn "needs busybox (busybox-static)"
 	exit 0
 fi
 
@@ -45,34 +48,30 @@ bstore="containers-storage:[vfs@$broot+$brun]"
 B() { buildah --root "$broot" --runroot "$brun" --storage-driver vfs "$@"; }
 mkdir -p "$T/oci" "$T/logs" "$T/ctx" "$T/unpack" "$T/cfg" "$T/bdir"
 
-# --- the base: busybox, its applet links, and an "app" user and group -------
+# --- the base: examples/base/busybox.sh (busybox, its applet links, an "app" user)
 root=$T/rootfs
-mkdir -p "$root/bin" "$root/etc"
-cp "$bb" "$root/bin/busybox"
-chmod 755 "$root" "$root/bin" "$root/etc" "$root/bin/busybox"
-if ! chroot "$root" /bin/busybox --install -s /bin 2>"$T/logs/install"; then
-	for a in $("$bb" --list); do [ -e "$root/bin/$a" ] || ln -s /bin/busybox "$root/bin/$a"; done
+sh "$top/examples/base/busybox.sh" --dir "$root" localhost/busybox:latest >"$T/logs/install" 2>&1
+if [ ! -x "$root/bin/busybox" ]; then
+	fail $tn/base "examples/base/busybox.sh: $(tail -c 300 "$T/logs/install")"
+	exit 0
 fi
-printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$root/etc/passwd"
-printf 'root:x:0:\napp:x:1000:\n' >"$root/etc/group"
-chmod 644 "$root/etc/passwd" "$root/etc/group"
 
 strata_base=1
-if $STRATA import "rootfs:$root" localhost/busybox:latest >"$T/logs/import" 2>&1 &&
+if $STRATA inspect localhost/busybox:latest >"$T/logs/import" 2>&1 &&
 	$STRATA export localhost/busybox:latest "oci:$T/base:latest" >>"$T/logs/import" 2>&1; then
-	ok t4000/base-import
+	ok $tn/base-import
 else
 	strata_base=0
-	fail t4000/base-import "strata import/export of the busybox rootfs failed: $(head -c 300 "$T/logs/import")"
+	fail $tn/base-import "strata import/export of the busybox rootfs failed: $(head -c 300 "$T/logs/import")"
 	# so that the buildah side still runs, make the same base with umoci
 	rm -rf "$T/base"
 	umoci init --layout "$T/base" && umoci new --image "$T/base:latest" &&
 		umoci insert --image "$T/base:latest" "$root" / >/dev/null ||
-		{ fail t4000/base-umoci "umoci could not make the base either"; exit 0; }
+		{ fail $tn/base-umoci "umoci could not make the base either"; exit 0; }
 fi
 if ! skopeo --policy "$T/policy.json" copy -q "oci:$T/base:latest" \
 	"${bstore}localhost/busybox:latest" >"$T/logs/skopeo" 2>&1; then
-	fail t4000/base-buildah "skopeo copy to containers-storage: $(head -c 300 "$T/logs/skopeo")"
+	fail $tn/base-buildah "skopeo copy to containers-storage: $(head -c 300 "$T/logs/skopeo")"
 	exit 0
 fi
 
@@ -126,7 +125,7 @@ run_case() {
 	cp -R "$dir" "$ctx"
 	normalise_modes "$ctx"
 	num=${name%%-*}
-	if command -v "gen_$num" >/dev/null 2>&1; then "gen_$num" "$ctx"; fi
+	if [ "$cases" = examples/diff ] && command -v "gen_$num" >/dev/null 2>&1; then "gen_$num" "$ctx"; fi
 	flags=
 	[ -f "$ctx/build-flags" ] && flags=$(cat "$ctx/build-flags")
 	bdf=$ctx/Dockerfile
@@ -167,6 +166,13 @@ run_case() {
 		fail "$name/unpack-strata" "$(tail -c 300 "$T/logs/$name.unpack")"
 		return
 	fi
+	# the files buildah makes for its bind mounts, where the base had none (docker
+	# and strata leave none)
+	for stub in etc/hostname etc/hosts etc/resolv.conf; do
+		if [ -f "$ub/rootfs/$stub" ] && [ ! -s "$ub/rootfs/$stub" ] && [ ! -e "$root/$stub" ]; then
+			rm -f "$ub/rootfs/$stub"
+		fi
+	done
 	$py "$top/tests/fscompare.py" "$name" "$ub/rootfs" "$us/rootfs" "$ctx/Dockerfile"
 
 	# --raw: without it skopeo converts to the OCI schema and drops
@@ -183,7 +189,7 @@ run_case() {
 n_cases=0
 mkdir -p "$T/out"
 : >"$T/lane0" && : >"$T/lane1"
-for dir in "$top"/examples/diff/[0-9]*/; do
+for dir in "$top/$cases"/[0-9]*/; do
 	name=$(basename "$dir")
 	if [ -n "${DIFF_CASES:-}" ]; then
 		sel=0
@@ -198,5 +204,5 @@ for lane in 0 1; do
 done
 wait
 for f in "$T"/out/*; do [ -e "$f" ] && cat "$f"; done
-[ $n_cases -gt 0 ] || fail t4000/cases "no case under examples/diff matched"
+[ $n_cases -gt 0 ] || fail $tn/cases "no case under $cases matched"
 exit 0

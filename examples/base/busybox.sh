@@ -2,7 +2,7 @@
 # examples/base/busybox.sh: a tiny base image from Debian's busybox-static,
 # in a second, for tests and quick tries: /bin/busybox with its applet links,
 # /etc/passwd and /etc/group with root and an "app" user (1000:1000), the
-# empty directories a container needs, imported with `strata import rootfs:`.
+# empty directories a container needs (/dev /proc /sys /tmp /run /root /home/app), imported with `strata import rootfs:`.
 #
 #   examples/base/busybox.sh [--force] [--dir DIR] [NAME]
 #
@@ -59,14 +59,14 @@ else
 	work=$(mktemp -d "${TMPDIR:-/tmp}/strata-busybox.XXXXXX")
 	root=$work/rootfs
 fi
-mkdir -p "$root/bin" "$root/etc" "$root/root" "$root/home/app" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
+mkdir -p "$root/bin" "$root/etc" "$root/root" "$root/home/app" "$root/dev" "$root/proc" "$root/sys" "$root/tmp" "$root/run"
 cp "$bb" "$root/bin/busybox"
 for a in $("$bb" --list); do
 	[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\napp:x:1000:\n' >"$root/etc/group"
-chmod 755 "$root" "$root/bin" "$root/etc" "$root/bin/busybox" "$root/home" "$root/dev"
+chmod 755 "$root" "$root/bin" "$root/etc" "$root/bin/busybox" "$root/home" "$root/dev" "$root/run"
 chmod 700 "$root/root"
 chmod 555 "$root/proc" "$root/sys"
 chmod 1777 "$root/tmp"
