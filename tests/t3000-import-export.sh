@@ -33,8 +33,9 @@ cd "$T" || exit 1
 D=$($S import rootfs:"$root" busybox 2>"$T/err")
 if [ $? -eq 0 ] && [ "${D#sha256:}" != "$D" ]; then ok import-rootfs; else fail import-rootfs "$(cat "$T/err")"; exit 0; fi
 short=$(echo "$D" | cut -c8-19)
-if $S images | grep -q "^busybox:latest  *$short  "; then ok images; else fail images "$($S images)"; fi
-$S inspect busybox >"$T/config.json" 2>"$T/err" || fail inspect "$(cat "$T/err")"
+id=$($S inspect --format '{{.Id}}' busybox | cut -c8-19)
+if $S images | grep -q "^busybox  *latest  *$id  "; then ok images; else fail images "$($S images)"; fi
+$S inspect --config busybox >"$T/config.json" 2>"$T/err" || fail inspect "$(cat "$T/err")"
 arch=amd64
 case $(uname -m) in aarch64) arch=arm64 ;; x86_64) arch=amd64 ;; *) arch= ;; esac
 if need jq; then
@@ -45,7 +46,7 @@ if need jq; then
 	got=$($S inspect --manifest busybox:latest | jq -r '[.schemaVersion, .mediaType, .config.mediaType, .layers[0].mediaType] | join(",")')
 	want="2,application/vnd.oci.image.manifest.v1+json,application/vnd.oci.image.config.v1+json,application/vnd.oci.image.layer.v1.tar+gzip"
 	if [ "$got" = "$want" ]; then ok inspect-manifest; else fail inspect-manifest "got [$got]"; fi
-	got=$($S inspect "$D" | jq -r .os)
+	got=$($S inspect --config "$D" | jq -r .os)
 	if [ "$got" = linux ]; then ok inspect-by-digest; else fail inspect-by-digest "got [$got]"; fi
 else
 	skip inspect-config "jq not installed"
@@ -184,14 +185,14 @@ gzip -c "$T/root.tar" >"$T/root.tgz"
 got=$(umask 022; $S import rootfs:"$T/root.tgz" repro:tgz 2>&1)
 if [ "$got" = "$D" ]; then ok repro-tar-gz; else fail repro-tar-gz "got [$got] want [$D]"; fi
 got=$(SOURCE_DATE_EPOCH=1700000000 $S import rootfs:"$root" repro:sde)
-created=$($S inspect repro:sde | sed -n 's/^  "created": "\(.*\)",$/\1/p')
+created=$($S inspect --config repro:sde | sed -n 's/^  "created": "\(.*\)",$/\1/p')
 if [ "$got" != "$D" ] && [ "$created" = 2023-11-14T22:13:20Z ]; then ok repro-source-date-epoch; else fail repro-source-date-epoch "$got $created"; fi
 check_err bad-source-date-epoch "strata: SOURCE_DATE_EPOCH=soon: want a number of seconds" \
 	env SOURCE_DATE_EPOCH=soon $S import rootfs:"$root" x
 
 # ---- rmi and gc ----
-for t in $($S images | awk '{print $1}'); do $S rmi "$t" >/dev/null || fail rmi "$t"; done
-if [ -z "$($S images)" ]; then ok rmi-all; else fail rmi-all "$($S images)"; fi
+for t in $($S images | awk 'NR > 1 {print $1 ":" $2}'); do $S rmi "$t" >/dev/null || fail rmi "$t"; done
+if [ -z "$($S images -q)" ]; then ok rmi-all; else fail rmi-all "$($S images)"; fi
 check_err rmi-missing "strata: no such image: busybox:latest" $S rmi busybox
 out=$($S gc)
 case $out in "freed "*) ok gc-output ;; *) fail gc-output "$out" ;; esac

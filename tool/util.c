@@ -466,3 +466,27 @@ char *read_file(const char *path, size_t *lenp)
 		*lenp = b.len;
 	return b.s;
 }
+
+static _Atomic long long io_bytes;
+
+void io_count(long long n)
+{
+	io_bytes += n;
+}
+
+long long io_counted(void)
+{
+	return io_bytes;
+}
+
+void human_size(long long n, char *buf, size_t size)
+{
+	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, size, "%.3g%s", v, unit[u]);
+}

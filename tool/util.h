@@ -73,6 +73,12 @@ char *path_clean(const char *p);
 int remove_tree_at(int dfd, const char *name, long long *bytes);
 /* write all n bytes, retrying after EINTR; 0 or -1 with errno */
 int write_all(int fd, const void *p, size_t n);
+/* n bytes as docker shows sizes: 512B, 4.26MB, 1.1GB (decimal units, 3 digits) */
+void human_size(long long n, char *buf, size_t size);
+/* count n bytes read for hashing or writing (any thread), for a progress line */
+void io_count(long long n);
+/* the bytes counted so far */
+long long io_counted(void);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
 

@@ -20,6 +20,9 @@
 #include "layer.h"
 #include "parse.h"
 #include "plan.h"
+#include "platform.h"
+#include "progress.h"
+#include "ref.h"
 #include "rootfs.h"
 #include "store.h"
 #include "sys.h"
@@ -42,9 +45,9 @@ struct bctx {
 	const char *ctxdir;
 	long long epoch;
 	struct bstage *st;
-	size_t total, done;
+	size_t total;
+	struct progress *prog;
 	char *tmpdir;
-	bool keys;                  /* the keys-only pass: nothing is built */
 };
 
 static double now(void)
@@ -54,13 +57,26 @@ static double now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* the image a FROM or COPY --from names: 1 with its manifest digest, 0 when the store has none
+   (err says so, as "image NAME: not in the store"), -1 on a bad name */
+static int find_image(struct bctx *b, const char *ref, char md[DIGEST_SIZE], struct error *err)
+{
+	struct ref_image ri;
+	int r = ref_lookup(b->s, ref, &ri, err);
+	if (r == 0)
+		err_set(err, "image %s: not in the store (strata import it first)", ri.name[0] ? ri.name : ref);
+	if (r == 1)
+		memcpy(md, ri.manifest, DIGEST_SIZE);
+	return r;
+}
+
 /* the plan's view of a base image: its ENV and ONBUILD triggers */
 static int base_info(void *ctx, const char *image, const char *platform, struct base_info *out)
 {
 	struct bctx *b = ctx;
-	char name[1024], md[DIGEST_SIZE];
+	char md[DIGEST_SIZE];
 	struct error err;
-	if (store_tag_get(b->s, transport_normalize(image, name, sizeof name), md, &err) <= 0)
+	if (find_image(b, image, md, &err) <= 0)
 		return 0;
 	struct image im;
 	if (image_load(b->s, md, &im, &err) < 0)
@@ -106,16 +122,11 @@ static int collect_sources(struct bctx *b, const struct step *s, struct copy_src
 							: b->p->stages[s->from_stage].name ? b->p->stages[s->from_stage].name
 							: "(unnamed)");
 		} else {
-			char name[1024], md[DIGEST_SIZE];
-			int t = store_tag_get(b->s, transport_normalize(s->from_image, name, sizeof name), md, err);
-			if (t < 0)
-				return -1;
-			if (t == 0)
-				return err_set(err, "image %s: not in the store (strata import it first)", name);
-			if (image_load(b->s, md, from_img, err) < 0)
+			char md[DIGEST_SIZE];
+			if (find_image(b, s->from_image, md, err) <= 0 || image_load(b->s, md, from_img, err) < 0)
 				return -1;
 			im = from_img;
-			o->what = arena_printf(b->a, "image %s", name);
+			o->what = arena_printf(b->a, "image %s", s->from_image);
 		}
 		if (rootfs_open(b->s, im, from_rf, err) < 0)
 			return -1;
@@ -159,20 +170,17 @@ static void hash_step(struct key *k, const struct step *s)
 	}
 }
 
-static void progress(struct bctx *b, const struct step *s, const char *what, double secs)
+/* the stage's name as progress shows it */
+static const char *stage_label(struct bctx *b, const struct bstage *bs)
 {
-	b->done++;
-	if (b->o->quiet)
-		return;
-	char line[120];
-	snprintf(line, sizeof line, "%s", s->instr == I_ONBUILD ? s->node->line.text : s->original);
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\t')
-			*p = ' ';
-	if (secs >= 0)
-		fprintf(stderr, "[%zu/%zu] %s (%.2fs)\n", b->done, b->total, line, secs);
-	else
-		fprintf(stderr, "[%zu/%zu] %s (%s)\n", b->done, b->total, line, what);
+	size_t idx = (size_t)(bs - b->st);
+	const char *n = b->p->stages[idx].name;
+	return n ? n : arena_printf(b->a, "stage-%zu", idx);
+}
+
+static const char *step_text(const struct step *s)
+{
+	return s->instr == I_ONBUILD ? s->node->line.text : s->original;
 }
 
 static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct error *err)
@@ -200,18 +208,20 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 				goto out;
 			}
 			key_str(&k, b->st[s->from_stage].key);
+			progress_start(b->prog, stage_label(b, bs), step_text(s));
 		} else {
-			char name[1024], md[DIGEST_SIZE];
-			int t = store_tag_get(b->s, transport_normalize(s->from_image, name, sizeof name), md, err);
-			if (t <= 0) {
-				if (t == 0)
-					err_set(err, "image %s: not in the store (strata import it first)", name);
+			progress_start(b->prog, stage_label(b, bs), step_text(s));
+			char md[DIGEST_SIZE];
+			if (find_image(b, s->from_image, md, err) <= 0) {
 				key_final(&k, bs->key);
 				goto out;
 			}
 			key_str(&k, md);
 		}
-	} else if (copies) {
+	} else {
+		progress_start(b->prog, stage_label(b, bs), step_text(s));
+	}
+	if (copies && !from) {
 		if (collect_sources(b, s, &src, &from_rf, &from_img, err) < 0) {
 			key_final(&k, bs->key);
 			goto out;
@@ -226,7 +236,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		goto out;
 	memcpy(s->key, key, KEY_HEX);
 	s->cached = hit > 0;
-	if (b->keys) {
+	if (b->o->on_plan) {
 		/* keys only: the next key needs this key, not this step's image */
 		free(text);
 		memcpy(bs->key, key, KEY_HEX);
@@ -243,7 +253,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 			if (s->instr == I_CMD)
 				bs->cmd_set = true;
 			memcpy(bs->key, key, KEY_HEX);
-			progress(b, s, "cached", -1);
+			progress_done(b->prog, 1, 0);
 			r = 0;
 			goto out;
 		}
@@ -267,7 +277,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 	r = store_result_put(b->s, key, res, err);
 	free(res);
 	memcpy(bs->key, key, KEY_HEX);
-	progress(b, s, NULL, now() - t0);
+	progress_done(b->prog, 0, now() - t0);
 out:
 	copy_free(src);
 	rootfs_close(from_rf);
@@ -307,12 +317,9 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 		key_str(&k, "scratch");
 		key_str(&k, platform);
 	} else {
-		char name[1024], md[DIGEST_SIZE];
-		int t = store_tag_get(b->s, transport_normalize(st->base, name, sizeof name), md, err);
-		if (t <= 0) {
+		char md[DIGEST_SIZE];
+		if (find_image(b, st->base, md, err) <= 0) {
 			key_final(&k, bs->key);
-			if (t == 0)
-				err_set(err, "image %s: not in the store (strata import it first)", name);
 			return err_wrap(err, "%s:%d:%d", b->p->df->path, st->from->line.start_line, st->from->line.col);
 		}
 		if (image_load(b->s, md, &bs->img, err) < 0) {
@@ -327,10 +334,11 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 	image_set(&bs->img, "OnBuild", NULL);
 	if (!image_env(&bs->img, "PATH"))
 		image_set_env(&bs->img, "PATH", PLAN_DEFAULT_PATH);
+	progress_from(b->prog, stage_label(b, bs), st->from->line.text);
 	for (size_t i = 0; i < st->nsteps; i++)
 		if (run_step(b, bs, &st->steps[i], err) < 0)
 			return -1;
-	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->keys) {
+	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->o->on_plan) {
 		if (image_save(b->s, &bs->img, b->epoch, err) < 0)
 			return -1;
 	}
@@ -371,119 +379,157 @@ static struct ignore *read_ignore(const char *ctxdir, const char *dockerfile, st
 	return ig;
 }
 
-/* what both passes need: the context checked, the epoch, the Dockerfile parsed and planned, the
-   .dockerignore read and the store open; keys: no lock, no mount namespace, no tmp directory */
-static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct error *err)
+/* ADD of a URL or a git repository: strata reads no network yet */
+static bool is_remote(const char *src)
 {
-	b->o = o;
-	b->keys = keys;
-	b->ctxdir = o->context;
+	static const char *const schemes[] = {"http://", "https://", "git://", "git@", "ssh://"};
+	for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++)
+		if (!strncmp(src, schemes[i], strlen(schemes[i])))
+			return true;
+	return false;
+}
+
+/* everything the Dockerfile names that strata cannot do or find, at its line, before any step runs:
+   base images (present, of the stage's platform), COPY --from images, ADD of URLs */
+static void check_plan(struct bctx *b)
+{
+	const char *path = b->p->df->path;
+	for (size_t i = 0; i < b->p->n; i++) {
+		const struct stage *st = &b->p->stages[i];
+		if (!st->needed)
+			continue;
+		if (st->base_stage < 0 && strcmp(st->base, "scratch")) {
+			char md[DIGEST_SIZE], plat[PLATFORM_MAX];
+			struct error err;
+			struct image im;
+			const char *want = st->platform ? st->platform : b->p->platform;
+			const struct node *n = st->from;
+			if (find_image(b, st->base, md, &err) <= 0 || image_load(b->s, md, &im, &err) < 0)
+				fatal_at(path, n->line.start_line, n->line.col, "%s", err.msg);
+			if (st->platform && platform_normalize(st->platform, plat, &err) < 0)
+				fatal_at(path, n->line.start_line, n->line.col, "FROM --platform=%s: %s", st->platform, err.msg);
+			const char *os, *arch, *variant;
+			image_platform(&im, &os, &arch, &variant);
+			if (!platform_matches(want, os, arch, variant))
+				fatal_at(path, n->line.start_line, n->line.col, "image %s is %s/%s%s%s, not %s (the %s)",
+					 st->base, os ? os : "?", arch ? arch : "?", variant ? "/" : "", variant ? variant : "",
+					 want, st->platform ? "stage's --platform" : "target platform");
+			image_free(&im);
+		}
+		for (size_t k = 0; k < st->nsteps; k++) {
+			const struct step *s = &st->steps[k];
+			const struct node *n = s->node;
+			if ((s->instr == I_COPY || s->instr == I_ADD) && s->from_image && s->from_stage < 0) {
+				char md[DIGEST_SIZE];
+				struct error err;
+				if (find_image(b, s->from_image, md, &err) <= 0)
+					fatal_at(path, n->line.start_line, n->line.col, "%s", err.msg);
+			}
+			for (size_t a = 0; s->instr == I_ADD && a + 1 < s->nargs; a++)
+				if (is_remote(s->args[a]))
+					fatal_at(path, n->line.start_line, n->line.col,
+						 "ADD %s: adding from a URL or a git repository is not supported yet", s->args[a]);
+		}
+	}
+}
+
+int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *err)
+{
+	struct bctx b = {0};
+	int r = -1;
+	b.o = o;
+	b.a = arena_new();
+	b.ctxdir = o->context;
 	struct stat st;
-	if (stat(o->context, &st) < 0)
-		return err_sys(err, "context %s", o->context);
-	if (!S_ISDIR(st.st_mode))
-		return err_set(err, "context %s: not a directory", o->context);
-	if (transport_epoch(&b->epoch, err) < 0)
-		return -1;
+	if (stat(o->context, &st) < 0) {
+		err_sys(err, "context %s", o->context);
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		err_set(err, "context %s: not a directory", o->context);
+		goto out;
+	}
+	if (transport_epoch(&b.epoch, err) < 0)
+		goto out;
 	char *file = o->file ? xstrdup(o->file) : xasprintf("%s/Dockerfile", o->context);
-	size_t len;
-	char *data = read_file(file, &len);
+	size_t len = o->file_len;
+	char *data = o->file_data ? xstrndup(o->file_data, o->file_len) : read_file(file, &len);
 	if (!data) {
 		err_sys(err, "%s", file);
 		free(file);
-		return -1;
+		goto out;
 	}
-	if (store_open(&b->s, err) < 0 || (!keys && store_lock(b->s, false, err) < 0)) {
+	if (store_open(&b.s, err) < 0 || store_lock(b.s, false, err) < 0) {
 		free(data), free(file);
-		return -1;
+		goto out;
 	}
-	struct dockerfile *df = parse_dockerfile(b->a, arena_strdup(b->a, file), data, len);
-	struct plan_opts po = {.target = o->target, .platform = o->platform, .base = base_info, .ctx = b};
-	env_copy(&po.build_args, &o->build_args, b->a);
-	b->p = plan_build(b->a, df, &po);
-	for (size_t i = 0; i < b->p->n; i++) {
-		const struct stage *s = &b->p->stages[i];
+	struct dockerfile *df = parse_dockerfile(b.a, arena_strdup(b.a, file), data, len);
+	struct plan_opts po = {.target = o->target, .platform = o->platform, .base = base_info, .ctx = &b};
+	env_copy(&po.build_args, &o->build_args, b.a);
+	b.p = plan_build(b.a, df, &po);
+	for (size_t i = 0; i < b.p->n; i++) {
+		const struct stage *s = &b.p->stages[i];
 		if (!s->needed)
 			continue;
-		b->total += s->nsteps;
-		for (size_t k = 0; k < s->nsteps && !keys; k++)
+		b.total += s->nsteps;
+		for (size_t k = 0; k < s->nsteps && !o->on_plan; k++)
 			if (s->steps[k].instr == I_RUN)
 				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col,
 					 "RUN is not supported yet: this strata builds FROM, COPY, ADD and metadata "
 					 "instructions");
 	}
-	if (b->p->unused_args && !o->quiet)
-		warn("build args not consumed by any ARG: %s", b->p->unused_args);
+	if (b.p->unused_args && !o->quiet)
+		warn("build args not consumed by any ARG: %s", b.p->unused_args);
+	if (!o->on_plan)
+		check_plan(&b);
 	free(data);
 	int irc;
-	b->ig = read_ignore(o->context, file, err, &irc);
+	b.ig = read_ignore(o->context, file, err, &irc);
 	free(file);
 	if (irc < 0)
-		return -1;
-	if (!keys && (sys_private_mounts(err) < 0 || store_tmpdir(b->s, &b->tmpdir, err) < 0))
-		return -1;
-	b->st = xcalloc(b->p->n, sizeof *b->st);
-	return 0;
-}
-
-static void end(struct bctx *b)
-{
-	if (b->st) {
-		for (size_t i = 0; i < b->p->n; i++)
-			if (b->st[i].img.config)
-				image_free(&b->st[i].img);
-		free(b->st);
-	}
-	if (b->tmpdir) {
-		/* ADD extracts archives here */
-		store_tmp_discard(b->s, b->tmpdir);
-		free(b->tmpdir);
-	}
-	ignore_free(b->ig);
-	store_close(b->s);
-}
-
-int build_keys(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err)
-{
-	struct bctx b = {.a = a};
-	int r = -1;
-	if (begin(&b, o, true, err) < 0)
 		goto out;
-	for (size_t i = 0; i < b.p->n; i++)
-		if (b.p->stages[i].needed && build_stage(&b, (int)i, err) < 0)
-			goto out;
-	*out = b.p;
-	r = 0;
-out:
-	end(&b);
-	return r;
-}
-
-int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *err)
-{
-	struct bctx b = {.a = arena_new()};
-	int r = -1;
-	if (begin(&b, o, false, err) < 0)
+	if (sys_private_mounts(err) < 0 || store_tmpdir(b.s, &b.tmpdir, err) < 0)
 		goto out;
+	b.st = xcalloc(b.p->n, sizeof *b.st);
+	b.prog = progress_new(o->quiet || o->on_plan ? PROGRESS_QUIET : (enum progress_mode)o->progress, b.total);
+	if (o->on_plan) {
+		for (size_t i = 0; i < b.p->n; i++)
+			if (b.p->stages[i].needed && build_stage(&b, (int)i, err) < 0)
+				goto out;
+		o->on_plan(b.p, o->ctx);
+		r = 0;
+		goto out;
+	}
 	if (build_stage(&b, b.p->target, err) < 0)
 		goto out;
 	struct image *img = &b.st[b.p->target].img;
 	snprintf(out, DIGEST_SIZE, "%s", img->manifest);
-	for (size_t i = 0; i < o->ntags; i++) {
-		char name[1024];
-		if (store_tag_set(b.s, transport_normalize(o->tags[i], name, sizeof name), img->manifest, err) < 0)
+	for (size_t i = 0; i < o->ntags; i++)
+		if (store_tag_set(b.s, o->tags[i], img->manifest, err) < 0)
 			goto out;
-	}
 	for (size_t i = 0; i < o->noutputs; i++) {
-		char name[1024] = "latest";
-		if (o->ntags)
-			transport_normalize(o->tags[0], name, sizeof name);
-		if (transport_export(b.s, img->manifest, o->outputs[i], o->ntags ? name : NULL, err) < 0)
+		double t0 = now();
+		progress_work(b.prog, arena_printf(b.a, "writing %s", o->outputs[i]));
+		if (transport_export(b.s, img->manifest, o->outputs[i], o->ntags ? o->tags[0] : NULL, err) < 0)
 			goto out;
+		progress_done(b.prog, 0, now() - t0);
 	}
 	r = 0;
 out:
-	end(&b);
+	progress_free(b.prog);
+	if (b.st) {
+		for (size_t i = 0; i < b.p->n; i++)
+			if (b.st[i].img.config)
+				image_free(&b.st[i].img);
+		free(b.st);
+	}
+	if (b.tmpdir) {
+		/* ADD extracts archives here */
+		store_tmp_discard(b.s, b.tmpdir);
+		free(b.tmpdir);
+	}
+	ignore_free(b.ig);
+	store_close(b.s);
 	arena_free(b.a);
 	return r;
 }

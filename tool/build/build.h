@@ -8,14 +8,15 @@
 
 #include "env.h"
 
-struct arena;
 struct error;
 struct plan;
 
 struct build_opts {
 	const char *file;           /* -f; NULL: CONTEXT/Dockerfile */
+	const char *file_data;      /* the Dockerfile's bytes when it is no file (-f -); file names it */
+	size_t file_len;
 	const char *context;
-	const char **tags;          /* -t */
+	const char **tags;          /* -t, normalised (ref_normalize) */
 	size_t ntags;
 	const char **outputs;       /* -o */
 	size_t noutputs;
@@ -24,17 +25,13 @@ struct build_opts {
 	const char *platform;
 	bool no_cache;
 	bool quiet;
+	int progress;               /* enum progress_mode (progress.h) unless quiet */
+	/* keys only: compute every needed step's key (and whether the store has its result) without
+	   building, then call on_plan with the plan holding them */
+	void (*on_plan)(const struct plan *p, void *ctx);
+	void *ctx;
 };
 
-/* The keys-only pass, which the Make and Ninja back ends build on: parse and plan the Dockerfile
-   (in a), then fill every needed step's key and cached flag (struct step) in order, without
-   building anything. It reads the Dockerfile, the context, the .dockerignore and the store
-   (base images' ENV and ONBUILD, tags, step results) and writes nothing: no root, no mount
-   namespace, no temporary directory, no store lock, so any user who can read the store may
-   run it. A COPY --from step's key takes its source stage's key or image digest, a context
-   COPY's the hash of its sources; tags, outputs and no_cache are not used. The front end dies
-   with a position on a bad Dockerfile; the rest returns -1 with err. */
-int build_keys(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err);
 /* build; the front end dies with a position on a bad Dockerfile, the rest returns -1 with err;
    the target's manifest digest goes to out */
 int build_run(const struct build_opts *o, char out[72], struct error *err);

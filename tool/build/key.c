@@ -67,6 +67,8 @@ int key_file(const char *path, char hex[KEY_HEX])
 		ssize_t r = read(fd, buf, sizeof buf);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r > 0)
+			io_count(r);
 		if (r < 0) {
 			int e = errno;
 			XXH3_freeState(st);

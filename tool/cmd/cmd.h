@@ -1,16 +1,40 @@
 #ifndef STRATA_CMD_H
 #define STRATA_CMD_H
 /* the subcommands; each takes its own argv (argv[0] is the command name) and returns the exit status */
+#include <stdbool.h>
+#include <stddef.h>
+
 int cmd_parse(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_images(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 
 struct env;
+struct error;
+struct option;
+struct store;
 /* add one --build-arg K=V (or K, taken from the environment) to e */
 void build_arg_set(struct env *e, const char *kv);
+
+/* shared by the subcommands (cmd_common.c) */
+/* getopt_long over opts (short: the short options), stopping at the first operand; returns each
+   option as getopt does, 'h' after printing usage for -h/--help (opts must map "help" to 'h'), and
+   dies on a bad flag with a "did you mean"; -1 at the end */
+int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, const char *usage);
+/* check the count of operands left after the options: prints usage and gives 2 when wrong, else -1 */
+int cmd_nargs(int argc, const char *usage, int min, int max);
+/* open the store and take its lock (shared, or exclusive); 0 or -1 with err */
+int cmd_open_store(struct store **s, bool exclusive, struct error *err);
+/* print "strata: MSG" of err, close s (NULL is fine), return 1 */
+int cmd_fail(struct store *s, const struct error *err);
+/* docker's "3 weeks ago" for an RFC 3339 time; "N/A" when unreadable */
+void cmd_human_since(const char *rfc3339, char *buf, size_t size);
 #endif

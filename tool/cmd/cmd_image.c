@@ -1,305 +1,640 @@
-/* strata import | export | images | inspect | rmi | gc: the store's images */
+/* strata images | inspect | history | tag | rmi | gc: the store's images, as docker shows them */
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "digest.h"
 #include "error.h"
+#include "image.h"
+#include "ref.h"
 #include "store.h"
-#include "transport.h"
 #include "util.h"
 
-enum { NAME_MAX_LEN = 1024, KEEP_SECONDS = 7 * 24 * 3600 };
+enum { KEEP_SECONDS = 7 * 24 * 3600 };
 
-/* getopt with only --help; prints usage and returns 0 or 2 when the command is done, else -1 */
-static int parse_help(int argc, char **argv, const char *usage, int nargs_min, int nargs_max)
+static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+/* the uncompressed size of a layer blob: gzip's trailer (ISIZE, the size mod 2^32, lifted past
+   the compressed size as `gzip -l` cannot), or the blob's size when it is no gzip */
+static long long layer_size(struct store *s, const char *digest, long long csize)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	int c;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
-		fprintf(stderr, "%s: %s: unknown option '%s'\n", PROG, argv[0], argv[optind - 1]);
-		return 2;
+	char *p = store_blob_path(s, digest);
+	int fd = p ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+	free(p);
+	if (fd < 0)
+		return csize;
+	unsigned char h[2], t[4];
+	long long u = csize;
+	if (pread(fd, h, 2, 0) == 2 && h[0] == 0x1f && h[1] == 0x8b && csize >= 18 && pread(fd, t, 4, csize - 4) == 4) {
+		u = (long long)t[0] | (long long)t[1] << 8 | (long long)t[2] << 16 | (long long)t[3] << 24;
+		while (u + 1024 < csize - csize / 100)
+			u += 1LL << 32;
 	}
-	int n = argc - optind;
-	if (n < nargs_min || n > nargs_max) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	return -1;
+	close(fd);
+	return u;
 }
 
-static int fail(struct store *s, struct error *err)
+/* the size of an image as podman shows it: the config and the layers uncompressed */
+static long long image_size(struct store *s, struct image *im)
 {
-	fprintf(stderr, "%s: %s\n", PROG, err->msg);
-	store_close(s);
-	return 1;
+	char *p = store_blob_path(s, im->config_digest);
+	struct stat st;
+	long long n = p && stat(p, &st) == 0 ? st.st_size : 0;
+	free(p);
+	for (size_t i = 0; i < image_nlayers(im); i++) {
+		json_t *l = json_array_get(im->layers, i);
+		n += layer_size(s, image_layer_digest(im, i), json_integer_value(json_object_get(l, "size")));
+	}
+	return n;
 }
 
-static int open_store(struct store **s, bool exclusive, struct error *err)
+struct row {
+	char *name; /* normalised NAME:TAG */
+	char md[DIGEST_SIZE];
+};
+
+/* every tag with its manifest digest */
+static int list_rows(struct store *s, struct row **rows, size_t *n, struct error *err)
 {
-	if (store_open(s, err) < 0)
+	struct strv tags;
+	strv_init(&tags, NULL);
+	*rows = NULL;
+	*n = 0;
+	if (store_tag_list(s, &tags, err) < 0) {
+		strv_free(&tags);
 		return -1;
-	return store_lock(*s, exclusive, err);
-}
-
-/* NAME[:TAG] or a manifest digest to a manifest digest; *name gets the normalized tag
-   name (NULL for a digest) */
-static int resolve(struct store *s, const char *arg, char *name, size_t size, char md[DIGEST_SIZE],
-		   struct error *err)
-{
-	if (digest_valid(arg)) {
-		if (!store_blob_has(s, arg))
-			return err_set(err, "no such image: %s", arg);
-		memcpy(md, arg, DIGEST_SIZE);
-		name[0] = 0;
-		return 0;
 	}
-	transport_normalize(arg, name, size);
-	int r = store_tag_get(s, name, md, err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return err_set(err, "no such image: %s", name);
-	return 0;
-}
-
-int cmd_import(int argc, char **argv)
-{
-	static const char usage[] = "usage: strata import SRC NAME[:TAG]\n"
-				    "  SRC: oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]\n"
-				    "       | rootfs:TAR | rootfs:DIR\n"
-				    "  copies the image into the store as NAME:TAG (TAG defaults to latest) and prints\n"
-				    "  its manifest digest\n";
-	int r = parse_help(argc, argv, usage, 2, 2);
-	if (r >= 0)
-		return r;
-	struct error err = {0};
-	struct store *s = NULL;
-	char name[NAME_MAX_LEN], md[DIGEST_SIZE];
-	transport_normalize(argv[optind + 1], name, sizeof name);
-	if (strchr(name, '@')) {
-		err_set(&err, "%s: want NAME[:TAG], not a digest", name);
-		return fail(s, &err);
+	*rows = xcalloc(tags.n + 1, sizeof **rows);
+	for (size_t i = 0; i < tags.n; i++) {
+		struct error e;
+		if (store_tag_get(s, tags.v[i], (*rows)[*n].md, &e) != 1)
+			continue; /* removed meanwhile */
+		(*rows)[(*n)++].name = xstrdup(tags.v[i]);
 	}
-	if (open_store(&s, false, &err) < 0 || transport_import(s, argv[optind], md, &err) < 0 ||
-	    store_tag_set(s, name, md, &err) < 0)
-		return fail(s, &err);
-	printf("%s\n", md);
-	store_close(s);
+	strv_free(&tags);
 	return 0;
 }
 
-int cmd_export(int argc, char **argv)
+static void rows_free(struct row *rows, size_t n)
 {
-	static const char usage[] = "usage: strata export NAME[:TAG] DEST\n"
-				    "  DEST: oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]\n"
-				    "  (oci: TAG defaults to the image's tag; oci-archive: to its whole name)\n";
-	int r = parse_help(argc, argv, usage, 2, 2);
-	if (r >= 0)
-		return r;
-	struct error err = {0};
-	struct store *s = NULL;
-	char name[NAME_MAX_LEN], md[DIGEST_SIZE];
-	if (open_store(&s, false, &err) < 0 || resolve(s, argv[optind], name, sizeof name, md, &err) < 0 ||
-	    transport_export(s, md, argv[optind + 1], name[0] ? name : NULL, &err) < 0)
-		return fail(s, &err);
-	store_close(s);
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].name);
+	free(rows);
 }
 
-static void human(long long n, char *buf, size_t size)
+static const char *cfg_created(struct image *im)
 {
-	static const char *const unit[] = {"B", "kB", "MB", "GB", "TB"};
-	double v = (double)n;
-	size_t u = 0;
-	while (v >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
-		v /= 1000;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, size, "%lldB", n);
-	else
-		snprintf(buf, size, "%.3g%s", v, unit[u]);
-}
-
-/* the bytes of an image: config and layers as stored, as `docker images` counts */
-static int image_size(struct store *s, const char *md, long long *size, struct error *err)
-{
-	char *text;
-	size_t len;
-	if (store_blob_read(s, md, &text, &len, err) < 0)
-		return -1;
-	json_error_t je;
-	json_t *m = json_loadb(text, len, 0, &je);
-	free(text);
-	if (!m)
-		return err_set(err, "manifest %s: invalid JSON: %s", md, je.text);
-	*size = json_integer_value(json_object_get(json_object_get(m, "config"), "size"));
-	size_t i;
-	json_t *l;
-	json_array_foreach(json_object_get(m, "layers"), i, l)
-		*size += json_integer_value(json_object_get(l, "size"));
-	json_decref(m);
-	return 0;
+	return json_string_value(json_object_get(im->config, "created"));
 }
 
 int cmd_images(int argc, char **argv)
 {
-	static const char usage[] = "usage: strata images\n"
-				    "  one line per tag: NAME:TAG, the manifest digest (12 digits), the size\n";
-	int r = parse_help(argc, argv, usage, 0, 0);
+	static const char usage[] = "usage: strata images [-q] [--no-trunc] [--format table|json]\n"
+				    "  one line per name: REPOSITORY TAG IMAGE ID CREATED SIZE (as docker images;\n"
+				    "  SIZE is the config and the layers uncompressed, as podman counts)\n"
+				    "  -q, --quiet        the image IDs only\n"
+				    "      --no-trunc     whole IDs\n"
+				    "      --format json  one JSON object per line (docker's fields)\n";
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {"no-trunc", no_argument, NULL, 'n'},
+					     {"format", required_argument, NULL, 'f'},
+					     {NULL, 0, NULL, 0}};
+	int c, quiet = 0, notrunc = 0, json = 0;
+	while ((c = cmd_getopt(argc, argv, "q", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		if (c == 'q')
+			quiet = 1;
+		else if (c == 'n')
+			notrunc = 1;
+		else if (c == 'f' && !strcmp(optarg, "json"))
+			json = 1;
+		else if (c == 'f' && strcmp(optarg, "table"))
+			fatal("images: --format %s: want table or json", optarg);
+	}
+	int r = cmd_nargs(argc, usage, 0, 0);
 	if (r >= 0)
 		return r;
 	struct error err = {0};
 	struct store *s = NULL;
-	struct strv tags;
-	strv_init(&tags, NULL);
-	if (open_store(&s, false, &err) < 0 || store_tag_list(s, &tags, &err) < 0) {
-		strv_free(&tags);
-		return fail(s, &err);
-	}
-	int width = 4;
-	for (size_t i = 0; i < tags.n; i++)
-		if ((int)strlen(tags.v[i]) > width)
-			width = (int)strlen(tags.v[i]);
+	struct row *rows;
+	size_t n;
+	if (cmd_open_store(&s, false, &err) < 0 || list_rows(s, &rows, &n, &err) < 0)
+		return cmd_fail(s, &err);
+	char (*cell)[5][REF_MAX] = xcalloc(n + 1, sizeof *cell);
+	static const char *const head[5] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
 	int rc = 0;
-	for (size_t i = 0; i < tags.n; i++) {
-		char md[DIGEST_SIZE], hs[32];
-		long long size = 0;
-		int g = store_tag_get(s, tags.v[i], md, &err);
-		if (g == 0)
-			continue; /* removed meanwhile */
-		if (g < 0 || image_size(s, md, &size, &err) < 0) {
-			fprintf(stderr, "%s: %s\n", PROG, err.msg);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct image im;
+		if (image_load(s, rows[i].md, &im, &err) < 0) {
+			fprintf(stderr, "%s: %s: %s\n", PROG, rows[i].name, err.msg);
 			rc = 1;
 			continue;
 		}
-		human(size, hs, sizeof hs);
-		printf("%-*s  %.12s  %s\n", width, tags.v[i], md + 7, hs);
+		char (*row)[REF_MAX] = cell[m++];
+		ref_split(rows[i].name, row[0], row[1]);
+		snprintf(row[2], REF_MAX, "%.*s", notrunc ? DIGEST_LEN : 12, im.config_digest + (notrunc ? 0 : 7));
+		cmd_human_since(cfg_created(&im), row[3], REF_MAX);
+		human_size(image_size(s, &im), row[4], REF_MAX);
+		if (quiet) {
+			puts(row[2]);
+		} else if (json) {
+			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", row[0], "Tag", row[1],
+					      "ID", row[2], "Digest", rows[i].md, "CreatedAt",
+					      cfg_created(&im) ? cfg_created(&im) : "", "CreatedSince", row[3], "Size",
+					      row[4]);
+			char *t = json_dumps(o, JSON_COMPACT);
+			puts(t);
+			free(t);
+			json_decref(o);
+		}
+		image_free(&im);
 	}
-	strv_free(&tags);
+	if (!quiet && !json) {
+		/* docker's tabwriter: columns 3 apart, at least 10 wide */
+		int w[5];
+		for (int k = 0; k < 5; k++) {
+			w[k] = (int)strlen(head[k]);
+			for (size_t i = 0; i < m; i++)
+				if ((int)strlen(cell[i][k]) > w[k])
+					w[k] = (int)strlen(cell[i][k]);
+			w[k] = w[k] + 3 < 10 ? 10 : w[k] + 3;
+		}
+		for (size_t i = 0; i <= m; i++) {
+			for (int k = 0; k < 4; k++)
+				printf("%-*s", w[k], i ? cell[i - 1][k] : head[k]);
+			printf("%s\n", i ? cell[i - 1][4] : head[4]);
+		}
+	}
+	free(cell);
+	rows_free(rows, n);
 	store_close(s);
 	return rc;
 }
 
-int cmd_inspect(int argc, char **argv)
+/* ---- inspect ---- */
+
+/* docker's image inspect object */
+static json_t *inspect_doc(struct store *s, const struct ref_image *ri, struct image *im, struct row *rows,
+			   size_t n)
 {
-	static const char usage[] = "usage: strata inspect [--manifest] NAME[:TAG]|DIGEST\n"
-				    "  prints the image config (or with --manifest the manifest) as indented JSON\n";
-	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'}, {"manifest", no_argument, NULL, 'm'}, {NULL, 0, NULL, 0}};
-	int c, want_manifest = 0;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (c != 'm') {
-			fprintf(stderr, "%s: inspect: unknown option '%s'\n", PROG, argv[optind - 1]);
-			return 2;
-		}
-		want_manifest = 1;
+	json_t *tags = json_array(), *digests = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rows[i].md, ri->manifest))
+			continue;
+		json_array_append_new(tags, json_string(rows[i].name));
+		char repo[REF_MAX], tag[REF_MAX], rd[2 * REF_MAX];
+		ref_split(rows[i].name, repo, tag);
+		snprintf(rd, sizeof rd, "%s@%s", repo, ri->manifest);
+		bool dup = false;
+		size_t j;
+		json_t *v;
+		json_array_foreach(digests, j, v) dup |= !strcmp(json_string_value(v), rd);
+		if (!dup)
+			json_array_append_new(digests, json_string(rd));
 	}
-	if (argc - optind != 1) {
-		fputs(usage, stderr);
-		return 2;
-	}
-	struct error err = {0};
-	struct store *s = NULL;
-	char name[NAME_MAX_LEN], md[DIGEST_SIZE];
-	char *text = NULL;
-	size_t len;
-	if (open_store(&s, false, &err) < 0 || resolve(s, argv[optind], name, sizeof name, md, &err) < 0 ||
-	    store_blob_read(s, md, &text, &len, &err) < 0)
-		return fail(s, &err);
-	json_error_t je;
-	json_t *doc = json_loadb(text, len, 0, &je);
-	free(text);
-	text = NULL;
-	if (doc && !want_manifest) {
-		const char *cd = json_string_value(json_object_get(json_object_get(doc, "config"), "digest"));
-		char d[DIGEST_SIZE];
-		if (!cd || !digest_valid(cd)) {
-			json_decref(doc);
-			err_set(&err, "manifest %s: no config digest", md);
-			return fail(s, &err);
-		}
-		memcpy(d, cd, DIGEST_SIZE);
-		json_decref(doc);
-		doc = NULL;
-		if (store_blob_read(s, d, &text, &len, &err) < 0)
-			return fail(s, &err);
-		doc = json_loadb(text, len, 0, &je);
-		free(text);
-	}
-	if (!doc) {
-		err_set(&err, "%s: invalid JSON: %s", argv[optind], je.text);
-		return fail(s, &err);
-	}
-	char *out = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (out)
-		puts(out);
-	free(out);
-	store_close(s);
-	return 0;
+	json_t *c = im->config;
+	json_t *o = json_object();
+	json_object_set_new(o, "Id", json_string(im->config_digest));
+	json_object_set_new(o, "RepoTags", tags);
+	json_object_set_new(o, "RepoDigests", digests);
+	json_object_set_new(o, "Parent", json_string(""));
+	json_object_set_new(o, "Comment", json_string(""));
+	json_object_set_new(o, "Created", json_string(cfg_created(im) ? cfg_created(im) : ""));
+	json_object_set_new(o, "Author", json_string(json_string_value(json_object_get(c, "author")) ?: ""));
+	json_t *cc = json_object_get(c, "config");
+	json_object_set_new(o, "Config", cc ? json_deep_copy(cc) : json_object());
+	json_object_set_new(o, "Architecture", json_string(json_string_value(json_object_get(c, "architecture")) ?: ""));
+	const char *variant = json_string_value(json_object_get(c, "variant"));
+	if (variant)
+		json_object_set_new(o, "Variant", json_string(variant));
+	json_object_set_new(o, "Os", json_string(json_string_value(json_object_get(c, "os")) ?: ""));
+	json_object_set_new(o, "Size", json_integer(image_size(s, im)));
+	json_t *layers = json_array();
+	for (size_t i = 0; i < image_nlayers(im); i++)
+		json_array_append_new(layers, json_string(image_diff_id(im, i)));
+	json_object_set_new(o, "RootFS", json_pack("{s:s, s:o}", "Type", "layers", "Layers", layers));
+	json_object_set_new(o, "Digest", json_string(ri->manifest));
+	return o;
 }
 
-int cmd_rmi(int argc, char **argv)
+/* Go's text/template printing of a value: strings bare, lists [a b], maps map[k:v] */
+static void tmpl_print(struct buf *b, json_t *v)
 {
-	static const char usage[] = "usage: strata rmi NAME[:TAG]...\n"
-				    "  removes the tags; the blobs go at the next strata gc\n";
-	int r = parse_help(argc, argv, usage, 1, 1 << 20);
+	size_t i;
+	const char *k;
+	json_t *x;
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		buf_puts(b, json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		buf_printf(b, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		buf_printf(b, "%g", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		buf_puts(b, "true");
+		break;
+	case JSON_FALSE:
+		buf_puts(b, "false");
+		break;
+	case JSON_NULL:
+		buf_puts(b, "<no value>");
+		break;
+	case JSON_ARRAY:
+		buf_putc(b, '[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				buf_putc(b, ' ');
+			tmpl_print(b, x);
+		}
+		buf_putc(b, ']');
+		break;
+	case JSON_OBJECT: {
+		/* Go prints a map's keys sorted */
+		const char **keys = xcalloc(json_object_size(v) + 1, sizeof *keys);
+		size_t n = 0;
+		json_object_foreach(v, k, x) keys[n++] = k;
+		for (size_t a = 1; a < n; a++)
+			for (size_t z = a; z > 0 && strcmp(keys[z - 1], keys[z]) > 0; z--) {
+				const char *t = keys[z];
+				keys[z] = keys[z - 1];
+				keys[z - 1] = t;
+			}
+		buf_puts(b, "map[");
+		for (size_t j = 0; j < n; j++) {
+			if (j)
+				buf_putc(b, ' ');
+			buf_printf(b, "%s:", keys[j]);
+			tmpl_print(b, json_object_get(v, keys[j]));
+		}
+		buf_putc(b, ']');
+		free(keys);
+		break;
+	}
+	}
+}
+
+/* expand a docker --format template: text with {{.A.B}} and {{json .A.B}}; 0 or -1 with err */
+static int tmpl_expand(const char *t, json_t *doc, struct buf *out, struct error *err)
+{
+	for (;;) {
+		const char *open = strstr(t, "{{");
+		if (!open) {
+			buf_puts(out, t);
+			return 0;
+		}
+		buf_putn(out, t, (size_t)(open - t));
+		const char *close = strstr(open, "}}");
+		if (!close)
+			return err_set(err, "--format: unclosed action");
+		char *act = xstrndup(open + 2, (size_t)(close - open - 2));
+		char *p = act;
+		while (*p == ' ')
+			p++;
+		size_t len = strlen(p);
+		while (len && p[len - 1] == ' ')
+			p[--len] = 0;
+		bool json = !strncmp(p, "json ", 5);
+		if (json)
+			for (p += 5; *p == ' '; p++)
+				;
+		if (p[0] != '.') {
+			err_set(err, "--format: {{%s}}: want {{.Field}}, {{.Field.Sub}} or {{json .Field}}", act);
+			free(act);
+			return -1;
+		}
+		json_t *v = doc;
+		for (char *f = p + 1, *next; *f && v; f = next) {
+			next = strchr(f, '.');
+			if (next)
+				*next++ = 0;
+			else
+				next = f + strlen(f);
+			v = json_object_get(v, f);
+		}
+		/* an absent field is Go's nil: "<no value>", or null in json */
+		if (json) {
+			char *j = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+			buf_puts(out, j ? j : "null");
+			free(j);
+		} else if (v) {
+			tmpl_print(out, v);
+		} else {
+			buf_puts(out, "<no value>");
+		}
+		free(act);
+		t = close + 2;
+	}
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: strata inspect [-f FORMAT | --config | --manifest] NAME|ID...\n"
+		"  prints the images as a JSON array with docker's fields (Id, RepoTags, RepoDigests,\n"
+		"  Created, Config, Architecture, Os, Size, RootFS)\n"
+		"  -f, --format T   one line per image from the template T: {{.Id}}, {{.Config.Env}},\n"
+		"                   {{json .Config}}\n"
+		"      --config     the image config as stored (OCI), indented\n"
+		"      --manifest   the manifest as stored, indented\n";
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"format", required_argument, NULL, 'f'},
+					     {"config", no_argument, NULL, 'c'},
+					     {"manifest", no_argument, NULL, 'm'},
+					     {NULL, 0, NULL, 0}};
+	int c, raw = 0;
+	const char *format = NULL;
+	while ((c = cmd_getopt(argc, argv, "f:", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		if (c == 'f')
+			format = optarg;
+		else
+			raw = c;
+	}
+	int r = cmd_nargs(argc, usage, 1, 1 << 20);
 	if (r >= 0)
 		return r;
 	struct error err = {0};
 	struct store *s = NULL;
-	if (open_store(&s, false, &err) < 0)
-		return fail(s, &err);
+	struct row *rows = NULL;
+	size_t n = 0;
+	if (cmd_open_store(&s, false, &err) < 0 || list_rows(s, &rows, &n, &err) < 0)
+		return cmd_fail(s, &err);
 	int rc = 0;
+	json_t *all = json_array();
+	struct buf out;
+	buf_init(&out, NULL);
 	for (int i = optind; i < argc; i++) {
-		char name[NAME_MAX_LEN];
-		transport_normalize(argv[i], name, sizeof name);
-		int d = store_tag_del(s, name, &err);
-		if (d == 0)
-			err_set(&err, "no such image: %s", name);
-		if (d <= 0) {
+		struct ref_image ri;
+		struct image im;
+		if (ref_resolve(s, argv[i], &ri, &err) < 0 || image_load(s, ri.manifest, &im, &err) < 0) {
 			fprintf(stderr, "%s: %s\n", PROG, err.msg);
 			rc = 1;
+			continue;
+		}
+		if (raw) {
+			char *text = NULL;
+			size_t len;
+			json_t *doc = NULL;
+			if (store_blob_read(s, raw == 'm' ? ri.manifest : im.config_digest, &text, &len, &err) == 0)
+				doc = json_loadb(text, len, 0, NULL);
+			free(text);
+			char *t = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+			if (t)
+				buf_printf(&out, "%s\n", t);
+			else
+				rc = 1;
+			free(t);
+			json_decref(doc);
+			image_free(&im);
+			continue;
+		}
+		json_t *doc = inspect_doc(s, &ri, &im, rows, n);
+		image_free(&im);
+		if (format) {
+			if (tmpl_expand(format, doc, &out, &err) < 0) {
+				json_decref(doc);
+				json_decref(all);
+				buf_free(&out);
+				rows_free(rows, n);
+				return cmd_fail(s, &err);
+			}
+			buf_putc(&out, '\n');
+			json_decref(doc);
 		} else {
-			printf("untagged %s\n", name);
+			json_array_append_new(all, doc);
 		}
 	}
+	if (!raw && !format) {
+		char *t = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		buf_printf(&out, "%s\n", t);
+		free(t);
+	}
+	if (out.s)
+		fputs(out.s, stdout);
+	buf_free(&out);
+	json_decref(all);
+	rows_free(rows, n);
+	store_close(s);
+	return fflush(stdout) == 0 ? rc : 1;
+}
+
+/* ---- history ---- */
+
+int cmd_history(int argc, char **argv)
+{
+	static const char usage[] = "usage: strata history [--no-trunc] [-q] NAME|ID\n"
+				    "  the steps that made the image, newest first: IMAGE CREATED CREATED BY SIZE COMMENT\n";
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"no-trunc", no_argument, NULL, 'n'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {NULL, 0, NULL, 0}};
+	int c, notrunc = 0, quiet = 0;
+	while ((c = cmd_getopt(argc, argv, "q", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		if (c == 'n')
+			notrunc = 1;
+		else
+			quiet = 1;
+	}
+	int r = cmd_nargs(argc, usage, 1, 1);
+	if (r >= 0)
+		return r;
+	struct error err = {0};
+	struct store *s = NULL;
+	struct ref_image ri;
+	struct image im;
+	if (cmd_open_store(&s, false, &err) < 0 || ref_resolve(s, argv[optind], &ri, &err) < 0 ||
+	    image_load(s, ri.manifest, &im, &err) < 0)
+		return cmd_fail(s, &err);
+	json_t *h = json_object_get(im.config, "history");
+	size_t nh = json_array_size(h), nl = image_nlayers(&im);
+	/* the layer of each history entry that made one, counted from the first */
+	long long *size = xcalloc(nh + 1, sizeof *size);
+	for (size_t i = 0, l = 0; i < nh; i++) {
+		if (json_is_true(json_object_get(json_array_get(h, i), "empty_layer")))
+			continue;
+		if (l < nl)
+			size[i] = layer_size(s, image_layer_digest(&im, l),
+					     json_integer_value(json_object_get(json_array_get(im.layers, l), "size")));
+		l++;
+	}
+	if (!quiet)
+		printf("%-15s%-15s%-48s%-10s%s\n", "IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");
+	for (size_t k = nh; k-- > 0;) {
+		json_t *e = json_array_get(h, k);
+		char id[DIGEST_SIZE], since[64], hs[32], by[4096];
+		snprintf(id, sizeof id, "%s", k == nh - 1 ? im.config_digest + (notrunc ? 0 : 7) : "<missing>");
+		if (!notrunc)
+			id[k == nh - 1 ? 12 : 9] = 0;
+		if (quiet) {
+			puts(id);
+			continue;
+		}
+		cmd_human_since(json_string_value(json_object_get(e, "created")), since, sizeof since);
+		human_size(size[k], hs, sizeof hs);
+		const char *cb = json_string_value(json_object_get(e, "created_by"));
+		snprintf(by, sizeof by, "%s", cb ? cb : "");
+		for (char *p = by; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		if (!notrunc && strlen(by) > 45)
+			strcpy(by + 44, "\xe2\x80\xa6"); /* docker's ellipsis */
+		const char *comment = json_string_value(json_object_get(e, "comment"));
+		printf("%-15s%-15s%-48s%-10s%s\n", id, since, by, hs, comment ? comment : "");
+	}
+	free(size);
+	image_free(&im);
+	store_close(s);
+	return 0;
+}
+
+/* ---- tag, rmi, gc ---- */
+
+int cmd_tag(int argc, char **argv)
+{
+	static const char usage[] = "usage: strata tag SOURCE NEW\n"
+				    "  gives the image SOURCE (a name or an ID) the name NEW[:TAG]\n";
+	int c;
+	while ((c = cmd_getopt(argc, argv, "", help_only, usage)) != -1)
+		return 0;
+	int r = cmd_nargs(argc, usage, 2, 2);
+	if (r >= 0)
+		return r;
+	struct error err = {0};
+	struct store *s = NULL;
+	char name[REF_MAX];
+	struct ref_image ri;
+	if (ref_normalize(argv[optind + 1], name, &err) < 0) {
+		err_wrap(&err, "tag %s", argv[optind + 1]);
+		return cmd_fail(s, &err);
+	}
+	if (strchr(name, '@')) {
+		err_set(&err, "tag %s: a name with a digest cannot be set; want NAME[:TAG]", argv[optind + 1]);
+		return cmd_fail(s, &err);
+	}
+	if (cmd_open_store(&s, false, &err) < 0 || ref_resolve(s, argv[optind], &ri, &err) < 0 ||
+	    store_tag_set(s, name, ri.manifest, &err) < 0)
+		return cmd_fail(s, &err);
+	store_close(s);
+	return 0;
+}
+
+/* untag one name; 0, or -1 with err */
+static int untag(struct store *s, const char *name, struct error *err)
+{
+	int d = store_tag_del(s, name, err);
+	if (d == 0)
+		return err_set(err, "no such image: %s", name);
+	if (d > 0)
+		printf("Untagged: %s\n", name);
+	return d < 0 ? -1 : 0;
+}
+
+int cmd_rmi(int argc, char **argv)
+{
+	static const char usage[] = "usage: strata rmi [-f] NAME|ID...\n"
+				    "  removes the names; an ID removes the one name it has (with -f: all of them)\n"
+				    "  the blobs go at the next strata gc, which says how much it freed\n"
+				    "  -f, --force   remove every name of an ID; a missing image is no error\n";
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'}, {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
+	int c, force = 0;
+	while ((c = cmd_getopt(argc, argv, "f", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		force = 1;
+	}
+	int r = cmd_nargs(argc, usage, 1, 1 << 20);
+	if (r >= 0)
+		return r;
+	struct error err = {0};
+	struct store *s = NULL;
+	struct row *rows = NULL;
+	size_t n = 0;
+	if (cmd_open_store(&s, false, &err) < 0 || list_rows(s, &rows, &n, &err) < 0)
+		return cmd_fail(s, &err);
+	int rc = 0;
+	for (int i = optind; i < argc; i++) {
+		struct ref_image ri;
+		if (ref_resolve(s, argv[i], &ri, &err) < 0) {
+			if (!force || strncmp(err.msg, "no such image", 13)) {
+				fprintf(stderr, "%s: %s\n", PROG, err.msg);
+				rc = 1;
+			}
+			continue;
+		}
+		if (ri.name[0] && !strchr(ri.name, '@')) {
+			if (untag(s, ri.name, &err) < 0) {
+				fprintf(stderr, "%s: %s\n", PROG, err.msg);
+				rc = 1;
+			}
+			continue;
+		}
+		/* by ID or digest: the names of that image */
+		size_t named = 0;
+		for (size_t k = 0; k < n; k++)
+			named += !strcmp(rows[k].md, ri.manifest);
+		if (named > 1 && !force) {
+			fprintf(stderr,
+				"%s: conflict: unable to delete %.12s (must be forced) - image is referenced in %zu names\n",
+				PROG, ri.id + 7, named);
+			rc = 1;
+			continue;
+		}
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(rows[k].md, ri.manifest) && untag(s, rows[k].name, &err) < 0 &&
+			    strncmp(err.msg, "no such image", 13)) {
+				fprintf(stderr, "%s: %s\n", PROG, err.msg);
+				rc = 1;
+			}
+		if (named == 0)
+			printf("Untagged: none had %s (its blobs go at the next gc)\n", ri.id);
+	}
+	rows_free(rows, n);
 	store_close(s);
 	return rc;
 }
 
 int cmd_gc(int argc, char **argv)
 {
-	static const char usage[] = "usage: strata gc\n"
-				    "  removes blobs, results and directories that no tag needs and no step\n"
-				    "  result of the last 7 days refers to\n";
-	int r = parse_help(argc, argv, usage, 0, 0);
+	static const char usage[] = "usage: strata gc [--all]\n"
+				    "  removes blobs, results and directories that no name needs and no step result\n"
+				    "  of the last 7 days refers to, and temporary files that dead builds left;\n"
+				    "  says how much it freed\n"
+				    "  -a, --all   drop every step result too (the next build starts cold), so only\n"
+				    "              what a name needs stays\n";
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'}, {"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
+	int c, all = 0;
+	while ((c = cmd_getopt(argc, argv, "a", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		all = 1;
+	}
+	int r = cmd_nargs(argc, usage, 0, 0);
 	if (r >= 0)
 		return r;
 	struct error err = {0};
 	struct store *s = NULL;
 	long long freed;
 	char hs[32];
-	if (store_open(&s, &err) < 0 || store_gc(s, KEEP_SECONDS, &freed, &err) < 0)
-		return fail(s, &err);
-	human(freed, hs, sizeof hs);
+	if (store_open(&s, &err) < 0 || store_gc(s, all ? -1 : KEEP_SECONDS, &freed, &err) < 0)
+		return cmd_fail(s, &err);
+	human_size(freed, hs, sizeof hs);
 	printf("freed %s (%lld bytes)\n", hs, freed);
 	store_close(s);
 	return 0;

@@ -10,18 +10,20 @@
 #include "env.h"
 #include "parse.h"
 #include "plan.h"
+#include "platform.h"
 #include "util.h"
 
-static void usage(FILE *f)
-{
-	fputs("usage: strata parse --dump DOCKERFILE\n"
+static const char usage_text[] = "usage: strata parse --dump DOCKERFILE\n"
 	      "       strata parse --json [--build-arg K=V]... [--target STAGE] [--platform OS/ARCH]\n"
 	      "                    [--context DIR] DOCKERFILE\n"
 	      "  --dump          print the AST in the reference parser's format\n"
 	      "  --json          print the expanded plan: stages, steps, expanded arguments, source lines\n"
 	      "  --context DIR   with --json: also each needed step's key and whether the store has its\n"
-	      "                  result (base images are looked up in the store, their ENV applied)\n",
-	      f);
+	      "                  result (base images are looked up in the store, their ENV applied)\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
 }
 
 /* K=V into e; a bare K takes the value of K in the environment, as docker build does */
@@ -41,9 +43,14 @@ void build_arg_set(struct env *e, const char *kv)
 	}
 }
 
+static void print_plan(const struct plan *p, void *ctx)
+{
+	plan_json(stdout, p);
+}
+
 int cmd_parse(int argc, char **argv)
 {
-	enum { DUMP = 1, JSON, BUILD_ARG, TARGET, PLATFORM, CONTEXT, HELP };
+	enum { DUMP = 1, JSON, BUILD_ARG, TARGET, PLATFORM, CONTEXT };
 	static const struct option opts[] = {
 		{"dump", no_argument, NULL, DUMP},
 		{"json", no_argument, NULL, JSON},
@@ -51,7 +58,7 @@ int cmd_parse(int argc, char **argv)
 		{"target", required_argument, NULL, TARGET},
 		{"platform", required_argument, NULL, PLATFORM},
 		{"context", required_argument, NULL, CONTEXT},
-		{"help", no_argument, NULL, HELP},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct arena *a = arena_new();
@@ -59,8 +66,9 @@ int cmd_parse(int argc, char **argv)
 	env_init(&po.build_args, a);
 	int mode = 0, c;
 	const char *context = NULL;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	char platform[PLATFORM_MAX];
+	struct error perr;
+	while ((c = cmd_getopt(argc, argv, "", opts, usage_text)) != -1) {
 		switch (c) {
 		case DUMP:
 		case JSON:
@@ -73,17 +81,16 @@ int cmd_parse(int argc, char **argv)
 			po.target = optarg;
 			break;
 		case PLATFORM:
-			po.platform = optarg;
+			if (platform_normalize(optarg, platform, &perr) < 0)
+				fatal("%s", perr.msg);
+			po.platform = platform;
 			break;
 		case CONTEXT:
 			context = optarg;
 			break;
 		case 'h':
-		case HELP:
-			usage(stdout);
+			arena_free(a);
 			return 0;
-		default:
-			fatal("parse: unknown option '%s' (see strata parse --help)", argv[optind - 1]);
 		}
 	}
 	if (!mode || optind != argc - 1) {
@@ -95,13 +102,12 @@ int cmd_parse(int argc, char **argv)
 		if (mode != JSON)
 			fatal("parse: --context goes with --json");
 		struct build_opts bo = {.file = path, .context = context, .target = po.target,
-					.platform = po.platform, .quiet = true};
+					.platform = po.platform, .quiet = true, .on_plan = print_plan};
 		env_copy(&bo.build_args, &po.build_args, a);
 		struct error err;
-		struct plan *p;
-		if (build_keys(&bo, a, &p, &err) < 0)
+		char md[72];
+		if (build_run(&bo, md, &err) < 0)
 			fatal("%s", err.msg);
-		plan_json(stdout, p);
 		arena_free(a);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}

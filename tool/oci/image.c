@@ -364,3 +364,10 @@ char *image_result(const struct image *im)
 {
 	return xasprintf("{\"manifest\":\"%s\"}\n", im->manifest);
 }
+
+void image_platform(const struct image *im, const char **os, const char **arch, const char **variant)
+{
+	*os = json_string_value(json_object_get(im->config, "os"));
+	*arch = json_string_value(json_object_get(im->config, "architecture"));
+	*variant = json_string_value(json_object_get(im->config, "variant"));
+}

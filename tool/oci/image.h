@@ -41,6 +41,8 @@ const char *image_diff_id(const struct image *im, size_t i);
 const char *image_layer_type(const struct image *im, size_t i);
 /* write config and manifest blobs (created = epoch); sets im->manifest */
 int image_save(struct store *s, struct image *im, long long epoch, struct error *err);
+/* the image's os, architecture and variant (NULL when absent) */
+void image_platform(const struct image *im, const char **os, const char **arch, const char **variant);
 /* the value of NAME in the config's Env, or NULL */
 const char *image_env(struct image *im, const char *name);
 /* config edits, so no caller below the format touches JSON: */

@@ -279,6 +279,8 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 		ssize_t r = read(fd, rbuf, want);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r > 0)
+			io_count(r);
 		if (r < 0) {
 			err_sys(err, "layer: read %s", e->src);
 			goto fail;

@@ -597,6 +597,20 @@ static int list_dir(const char *dir, struct strv *out, struct error *err)
 	return 0;
 }
 
+int store_result_list(struct store *s, struct strv *out, struct error *err)
+{
+	char *dir = xasprintf("%s/results", s->root);
+	struct strv names;
+	strv_init(&names, NULL);
+	int r = list_dir(dir, &names, err);
+	free(dir);
+	for (size_t i = 0; r == 0 && i < names.n; i++)
+		if (key_valid(names.v[i]))
+			strv_push(out, xstrdup(names.v[i]));
+	strv_free(&names);
+	return r;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

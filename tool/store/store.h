@@ -51,6 +51,8 @@ int store_blob_verify(struct store *s, const char *digest, struct error *err);
 int store_result_get(struct store *s, const char *key, char **text, struct error *err);
 /* record text as the result of key (atomic replace) */
 int store_result_put(struct store *s, const char *key, const char *text, struct error *err);
+/* every step key with a result, appended to out (malloc'd strings, unsorted) */
+int store_result_list(struct store *s, struct strv *out, struct error *err);
 
 /* the path of dirs/KIND/ID (malloc'd) when it exists, else NULL */
 char *store_dir_get(struct store *s, const char *kind, const char *id);

@@ -23,6 +23,8 @@
 
 #include "error.h"
 #include "layer.h"
+#include "output.h"
+#include "ref.h"
 #include "store.h"
 #include "untar.h"
 #include "util.h"
@@ -72,27 +74,6 @@ int transport_epoch(long long *epoch, struct error *err)
 		return err_set(err, "SOURCE_DATE_EPOCH=%s: after the year 9999", v);
 	*epoch = x;
 	return 0;
-}
-
-const char *transport_normalize(const char *name, char *buf, size_t size)
-{
-	const char *slash = strrchr(name, '/');
-	const char *colon = strrchr(slash ? slash : name, ':');
-	if (colon || strchr(name, '@'))
-		snprintf(buf, size, "%s", name);
-	else
-		snprintf(buf, size, "%s:latest", name);
-	return buf;
-}
-
-/* the tag part of a normalized name, "latest" for a name@digest */
-static const char *name_tag(const char *name)
-{
-	if (!name)
-		return "latest";
-	const char *slash = strrchr(name, '/');
-	const char *colon = strrchr(slash ? slash : name, ':');
-	return colon && !strchr(colon, '@') ? colon + 1 : "latest";
 }
 
 /* 1 when a component of the path p is ".." */
@@ -254,6 +235,7 @@ static ssize_t raw_fill(struct lstream *ls)
 	}
 	sha256_update(ls->rawh, ls->in, (size_t)r);
 	ls->rawsize += r;
+	io_count(r);
 	if (ls->wfd >= 0 && !ls->gzout && write_all(ls->wfd, ls->in, (size_t)r) < 0)
 		return err_sys(&ls->err, "write");
 	ls->in_pos = 0;
@@ -922,14 +904,16 @@ static int import_docker(struct stage *st, struct srcdir *d, const char *want, c
 	json_t *img = NULL, *v;
 	size_t i;
 	if (want) {
-		char a[1024], b[1024];
-		transport_normalize(want, a, sizeof a);
+		char a[REF_MAX], b[REF_MAX];
+		struct error e;
+		if (ref_normalize(want, a, &e) < 0)
+			snprintf(a, sizeof a, "%s", want);
 		json_array_foreach(list, i, v) {
 			json_t *t;
 			size_t j;
 			json_array_foreach(json_object_get(v, "RepoTags"), j, t) {
 				const char *s = json_string_value(t);
-				if (s && !img && !strcmp(transport_normalize(s, b, sizeof b), a))
+				if (s && !img && ref_normalize(s, b, &e) == 0 && !strcmp(b, a))
 					img = v;
 			}
 		}
@@ -1170,6 +1154,109 @@ out:
 	return rc;
 }
 
+/* the names an archive gives its images: docker's RepoTags, or the OCI index's ref names that
+   are whole names (podman save writes docker.io/library/x:tag; a bare tag names no image) */
+static int load_names(struct srcdir *d, int docker, struct strv *wants, struct strv *names, struct error *err)
+{
+	size_t len;
+	char *p = src_path(d, docker ? "manifest.json" : "index.json", err);
+	char *text = p ? read_small(p, docker ? "manifest.json" : "index.json", -1, &len, err) : NULL;
+	free(p);
+	json_t *doc = text ? parse_json(text, len, docker ? "manifest.json" : "index.json", err) : NULL;
+	free(text);
+	if (!doc)
+		return -1;
+	json_t *list = docker ? doc : json_object_get(doc, "manifests");
+	size_t i, j;
+	json_t *v, *t;
+	json_array_foreach(list, i, v) {
+		if (docker) {
+			json_array_foreach(json_object_get(v, "RepoTags"), j, t) {
+				char n[REF_MAX];
+				struct error e;
+				if (json_string_value(t) && ref_normalize(json_string_value(t), n, &e) == 0) {
+					strv_push(wants, xstrdup(json_string_value(t)));
+					strv_push(names, xstrdup(n));
+				}
+			}
+		} else {
+			const char *r = json_string_value(json_object_get(json_object_get(v, "annotations"), REF_NAME));
+			char n[REF_MAX];
+			struct error e;
+			if (r && strpbrk(r, "/:") && ref_normalize(r, n, &e) == 0) {
+				strv_push(wants, xstrdup(r));
+				strv_push(names, xstrdup(n));
+			}
+		}
+	}
+	size_t n = json_array_size(list);
+	json_decref(doc);
+	if (wants->n == 0 && n > 1)
+		return err_set(err, "%zu images and no names in the archive: import them one by one", n);
+	return 0;
+}
+
+int transport_load(struct store *s, const char *path, struct strv *names, struct strv *digests, struct error *err)
+{
+	char *tmpdir = NULL;
+	struct srcdir d = {0};
+	struct strv wants;
+	strv_init(&wants, NULL);
+	int rc = -1;
+	struct stat sb;
+	if (stat(path, &sb) < 0) {
+		err_sys(err, "%s", path);
+		goto out;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		err_set(err, "%s: is a directory, want an archive", path);
+		goto out;
+	}
+	if (store_tmpdir(s, &tmpdir, err) < 0)
+		goto out;
+	if (untar_extract(path, tmpdir, UNTAR_ADD, err) < 0) {
+		err_wrap(err, "%s", path);
+		goto out;
+	}
+	d.root = tmpdir;
+	if (!(d.real = realpath(tmpdir, NULL))) {
+		err_sys(err, "%s", tmpdir);
+		goto out;
+	}
+	char *mj = xasprintf("%s/manifest.json", tmpdir), *ix = xasprintf("%s/index.json", tmpdir);
+	int docker = access(mj, F_OK) == 0, oci = access(ix, F_OK) == 0;
+	free(mj);
+	free(ix);
+	if (!docker && !oci) {
+		err_set(err, "%s: neither a docker archive (manifest.json) nor an OCI archive (index.json)", path);
+		goto out;
+	}
+	if (load_names(&d, docker, &wants, names, err) < 0)
+		goto out;
+	size_t n = wants.n ? wants.n : 1;
+	for (size_t i = 0; i < n; i++) {
+		struct stage st = {.s = s};
+		char md[DIGEST_SIZE];
+		const char *want = wants.n ? wants.v[i] : NULL;
+		int r = docker ? import_docker(&st, &d, want, md, err) : import_layout(&st, &d, want, md, err);
+		if (r == 0)
+			r = stage_commit(&st, err);
+		stage_free(&st);
+		if (r < 0)
+			goto out;
+		strv_push(digests, xstrdup(md));
+	}
+	rc = 0;
+out:
+	if (tmpdir) {
+		remove_tree_at(AT_FDCWD, tmpdir, NULL);
+		free(tmpdir);
+	}
+	free(d.real);
+	strv_free(&wants);
+	return rc;
+}
+
 int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], struct error *err)
 {
 	struct ref r;
@@ -1320,6 +1407,7 @@ static int blob_each(struct store *s, const char *digest, long long size,
 		if (r <= 0)
 			break;
 		sha256_update(h, buf, (size_t)r);
+		io_count(r);
 		if ((rc = put(ctx, buf, (size_t)r, err)) < 0)
 			break;
 	}
@@ -1416,11 +1504,13 @@ static char *index_json(json_t *old, const struct image *im, const char *tag, st
 	for (size_t i = json_array_size(ms); i-- > 0;) {
 		const char *ref =
 			json_string_value(json_object_get(json_object_get(json_array_get(ms, i), "annotations"), REF_NAME));
-		if (ref && !strcmp(ref, tag))
+		if (ref && tag && !strcmp(ref, tag))
 			json_array_remove(ms, i);
 	}
-	json_array_append_new(ms, json_pack("{s:s, s:s, s:I, s:{s:s}}", "mediaType", im->mt, "digest", im->md, "size",
-					    (json_int_t)im->mlen, "annotations", REF_NAME, tag));
+	json_t *desc = json_pack("{s:s, s:s, s:I}", "mediaType", im->mt, "digest", im->md, "size", (json_int_t)im->mlen);
+	if (tag)
+		json_object_set_new(desc, "annotations", json_pack("{s:s}", REF_NAME, tag));
+	json_array_append_new(ms, desc);
 	char *text = json_dumps(idx, JSON_FLAGS);
 	json_decref(idx);
 	if (!text)
@@ -1664,14 +1754,14 @@ static int blobref_cmp(const void *a, const void *b)
 static int export_oci_archive(struct store *s, const struct image *im, const char *file, const char *tag,
 			      struct error *err)
 {
-	char *tmp, *text = NULL;
-	int fd;
+	char *text = NULL;
+	struct outfile f;
 	struct blobref *b = NULL;
 	struct tarw t = {0};
-	if (tmp_beside(file, &tmp, &fd, err) < 0)
+	if (outfile_open(&f, file, err) < 0)
 		return -1;
 	int rc = -1;
-	if (!(text = index_json(NULL, im, tag, err)) || tarw_open(&t, fd, file, err) < 0)
+	if (!(text = index_json(NULL, im, tag, err)) || tarw_open(&t, f.fd, f.path, err) < 0)
 		goto out;
 	size_t n = image_blobs(im, &b);
 	qsort(b, n, sizeof *b, blobref_cmp);
@@ -1688,12 +1778,11 @@ static int export_oci_archive(struct store *s, const struct image *im, const cha
 	if (tarw_mem(&t, "index.json", text, strlen(text), err) < 0 ||
 	    tarw_mem(&t, "oci-layout", oci_layout, strlen(oci_layout), err) < 0 || tarw_close(&t, err) < 0)
 		goto out;
-	rc = tmp_commit(tmp, fd, file, err);
-	tmp = NULL;
+	rc = outfile_commit(&f, err);
 out:
 	tarw_close(&t, NULL);
-	if (tmp)
-		tmp_abort(tmp, fd);
+	if (rc < 0)
+		outfile_abort(&f);
 	free(text);
 	free(b);
 	return rc;
@@ -1773,13 +1862,14 @@ static int export_docker_archive(struct store *s, const struct image *im, const 
 	long long csize;
 	if (desc_get(im->config, im->md, &cmt, &cd, &csize, err) < 0)
 		return -1;
-	char *ctext = NULL, *mtext = NULL, *tmp = NULL;
+	char *ctext = NULL, *mtext = NULL;
+	struct outfile f = {.fd = -1};
 	size_t clen;
 	json_t *config = NULL, *mj = NULL;
 	struct dentry *e = NULL;
 	struct tarw t = {0};
 	struct arena *a = arena_new();
-	int fd = -1, rc = -1;
+	int rc = -1;
 	if (store_blob_read(s, cd, &ctext, &clen, err) < 0 || !(config = parse_json(ctext, clen, cd, err)))
 		goto out;
 	size_t nl = json_array_size(im->layers);
@@ -1808,7 +1898,7 @@ static int export_docker_archive(struct store *s, const struct image *im, const 
 		err_set(err, "cannot build manifest.json");
 		goto out;
 	}
-	if (tmp_beside(file, &tmp, &fd, err) < 0 || tarw_open(&t, fd, file, err) < 0)
+	if (outfile_open(&f, file, err) < 0 || tarw_open(&t, f.fd, f.path, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		int r;
@@ -1824,12 +1914,11 @@ static int export_docker_archive(struct store *s, const struct image *im, const 
 	}
 	if (tarw_close(&t, err) < 0)
 		goto out;
-	rc = tmp_commit(tmp, fd, file, err);
-	tmp = NULL;
+	rc = outfile_commit(&f, err);
 out:
 	tarw_close(&t, NULL);
-	if (tmp)
-		tmp_abort(tmp, fd);
+	if (rc < 0)
+		outfile_abort(&f);
 	json_decref(config);
 	json_decref(mj);
 	free(ctext);
@@ -1839,34 +1928,146 @@ out:
 	return rc;
 }
 
+static int entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct layer_entry *)a)->path, ((const struct layer_entry *)b)->path);
+}
+
+/* one entry of a root filesystem walk into the tar, its file content read from e->src */
+static int tarw_entry(struct tarw *t, const struct layer_entry *e, struct error *err)
+{
+	static const int types[] = {AE_IFREG, AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFBLK, AE_IFIFO};
+	archive_entry_clear(t->ae);
+	archive_entry_copy_pathname(t->ae, e->path);
+	archive_entry_set_filetype(t->ae, (unsigned)types[e->type]);
+	archive_entry_set_perm(t->ae, e->mode);
+	archive_entry_set_uid(t->ae, e->uid);
+	archive_entry_set_gid(t->ae, e->gid);
+	archive_entry_set_mtime(t->ae, (time_t)t->epoch, 0);
+	archive_entry_set_size(t->ae, e->type == LAYER_REG ? e->size : 0);
+	if (e->type == LAYER_SYMLINK)
+		archive_entry_copy_symlink(t->ae, e->link);
+	if (e->type == LAYER_CHAR || e->type == LAYER_BLOCK)
+		archive_entry_set_rdev(t->ae, makedev(e->devmajor, e->devminor));
+	if (archive_write_header(t->a, t->ae) != ARCHIVE_OK)
+		return tarw_fail(t, err);
+	if (e->type != LAYER_REG || e->size == 0)
+		return 0;
+	int fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return err_sys(err, "%s", e->src);
+	char *buf = xmalloc(IOBUF);
+	long long left = e->size;
+	int rc = 0;
+	while (rc == 0 && left > 0) {
+		ssize_t r = read_some(fd, buf, (size_t)(left < IOBUF ? left : IOBUF));
+		if (r <= 0)
+			rc = r < 0 ? err_sys(err, "read %s", e->src) : err_set(err, "%s: changed while read", e->src);
+		else if ((rc = tarw_data(t, buf, (size_t)r, err)) == 0)
+			left -= r;
+	}
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* the image's filesystem (its layers applied in order) as a directory or a tar */
+static int export_rootfs(struct store *s, const struct image *im, const struct output_spec *o, struct error *err)
+{
+	char *dir = NULL, *tmp = NULL;
+	int rc = -1;
+	struct walk w = {.a = arena_new()};
+	struct tarw t = {0};
+	struct outfile f = {.fd = -1};
+	struct stat sb;
+	if (o->kind == OUT_ROOTFS_DIR && stat(o->path, &sb) == 0) {
+		dir = xstrdup(o->path); /* as docker's local exporter: into the directory there */
+	} else if (o->kind == OUT_ROOTFS_DIR) {
+		tmp = xasprintf("%s.tmp-XXXXXX", o->path);
+		if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0) {
+			err_sys(err, "create %s", tmp);
+			goto out;
+		}
+		dir = xstrdup(tmp);
+	} else {
+		if (store_tmpdir(s, &tmp, err) < 0)
+			goto out;
+		dir = xstrdup(tmp);
+	}
+	for (size_t i = 0; i < json_array_size(im->layers); i++) {
+		const char *d = json_string_value(json_object_get(json_array_get(im->layers, i), "digest"));
+		char *bp = d ? store_blob_path(s, d) : NULL;
+		int r = bp ? untar_extract(bp, dir, UNTAR_APPLY, err) : err_set(err, "manifest %s: bad layer", im->md);
+		free(bp);
+		if (r < 0)
+			goto out;
+	}
+	if (o->kind == OUT_ROOTFS_DIR) {
+		if (tmp && rename(tmp, o->path) < 0) {
+			err_sys(err, "rename %s to %s", tmp, o->path);
+			goto out;
+		}
+		free(tmp);
+		tmp = NULL;
+		rc = 0;
+		goto out;
+	}
+	if (walk_dir(&w, dir, NULL, err) < 0)
+		goto out;
+	qsort(w.e, w.n, sizeof *w.e, entry_cmp);
+	if (outfile_open(&f, o->path, err) < 0 || tarw_open(&t, f.fd, f.path, err) < 0)
+		goto out;
+	for (size_t i = 0; i < w.n; i++)
+		if (tarw_entry(&t, &w.e[i], err) < 0)
+			goto out;
+	if (tarw_close(&t, err) < 0)
+		goto out;
+	rc = outfile_commit(&f, err);
+out:
+	tarw_close(&t, NULL);
+	if (rc < 0)
+		outfile_abort(&f);
+	if (tmp && o->kind == OUT_ROOTFS_DIR)
+		remove_tree_at(AT_FDCWD, tmp, NULL);
+	else if (tmp)
+		store_tmp_discard(s, tmp);
+	free(tmp);
+	free(dir);
+	free(w.e);
+	free(w.ino);
+	arena_free(w.a);
+	return rc;
+}
+
 int transport_export(struct store *s, const char *md, const char *dest, const char *name, struct error *err)
 {
-	struct ref r;
-	if (ref_parse(dest, &r, err) < 0)
+	struct output_spec o;
+	if (output_parse(dest, &o, err) < 0)
 		return -1;
-	struct image im;
+	struct image im = {0};
 	int rc = -1;
-	char nbuf[1024];
+	char nbuf[REF_MAX], repo[REF_MAX], tag[REF_MAX] = "latest";
+	if (o.rest && o.kind != OUT_OCI && ref_normalize(o.rest, nbuf, err) < 0) {
+		err_wrap(err, "%s", dest);
+		goto out;
+	}
+	const char *as = o.rest ? nbuf : name;
+	if (name && !strchr(name, '@'))
+		ref_split(name, repo, tag);
 	if (image_load(s, md, &im, err) < 0)
 		goto out;
-	if (!strcmp(r.kind, "oci"))
-		rc = export_oci_dir(s, &im, r.path, r.rest ? r.rest : name_tag(name), err);
-	else if (!strcmp(r.kind, "oci-archive"))
+	if (o.kind == OUT_OCI)
+		rc = export_oci_dir(s, &im, o.path, o.rest ? o.rest : tag, err);
+	else if (o.kind == OUT_OCI_ARCHIVE)
 		/* an archive travels alone: it carries the whole name, as podman save writes it, so
-		   podman load names the image; a layout directory names its entries by tag */
-		rc = export_oci_archive(s, &im, r.path,
-					r.rest ? r.rest : name ? transport_normalize(name, nbuf, sizeof nbuf) : "latest",
-					err);
-	else if (!strcmp(r.kind, "docker-archive"))
-		rc = export_docker_archive(s, &im, r.path,
-					   r.rest || name ? transport_normalize(r.rest ? r.rest : name, nbuf, sizeof nbuf)
-							  : NULL,
-					   err);
+		   podman load names the image; with no name it is unnamed there too */
+		rc = export_oci_archive(s, &im, o.path, as, err);
+	else if (o.kind == OUT_DOCKER_ARCHIVE)
+		rc = export_docker_archive(s, &im, o.path, as, err);
 	else
-		err_set(err, "%s: cannot export to transport \"%s\" (want oci:, oci-archive: or docker-archive:)", dest,
-			r.kind);
+		rc = export_rootfs(s, &im, &o, err);
 out:
 	image_free(&im);
-	ref_free(&r);
+	output_free(&o);
 	return rc;
 }

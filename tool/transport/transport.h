@@ -17,15 +17,19 @@
 
 struct error;
 struct store;
+struct strv;
 
 /* copy the image at src into the store; its manifest digest goes to out; 0 or -1 with err */
 int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], struct error *err);
-/* write the store image with manifest digest md to dest; name (NAME:TAG) gives the default
-   TAG of oci transports and the RepoTags of docker-archive; 0 or -1 with err */
+/* write the store image with manifest digest md to dest (an output spec, see output.h); name (a
+   normalised NAME:TAG, or NULL for an unnamed image) gives the default TAG of oci: and the name
+   inside archives; 0 or -1 with err */
 int transport_export(struct store *s, const char *md, const char *dest, const char *name, struct error *err);
-/* name with ":latest" added when it has no tag (docker's rule: a ':' after the last '/');
-   a name with "@digest" is kept as it is; returns buf */
-const char *transport_normalize(const char *name, char *buf, size_t size);
+/* read the archive at path, docker-archive or oci-archive (detected), into the store: each image
+   it names (or its only image) is imported; the names (normalised) go to names, and the manifest
+   digest of each image imported to digests (both malloc'd strings); 0 or -1 with err */
+int transport_load(struct store *s, const char *path, struct strv *names, struct strv *digests,
+		   struct error *err);
 /* the epoch of the layer contract: SOURCE_DATE_EPOCH, or 0 when unset; -1 with err when invalid */
 int transport_epoch(long long *epoch, struct error *err);
 

@@ -1,0 +1,218 @@
+/* strata import | export | save | load: images in and out of the store */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "digest.h"
+#include "error.h"
+#include "output.h"
+#include "ref.h"
+#include "store.h"
+#include "transport.h"
+#include "util.h"
+
+static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+
+int cmd_import(int argc, char **argv)
+{
+	static const char usage[] = "usage: strata import SRC NAME[:TAG]\n"
+				    "  SRC: oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]\n"
+				    "       | rootfs:TAR | rootfs:DIR\n"
+				    "  copies the image into the store as NAME:TAG (TAG defaults to latest) and prints\n"
+				    "  its manifest digest\n";
+	int c;
+	while ((c = cmd_getopt(argc, argv, "", help_only, usage)) != -1)
+		return 0;
+	int r = cmd_nargs(argc, usage, 2, 2);
+	if (r >= 0)
+		return r;
+	struct error err = {0};
+	struct store *s = NULL;
+	char name[REF_MAX], md[DIGEST_SIZE];
+	if (ref_normalize(argv[optind + 1], name, &err) < 0)
+		return cmd_fail(s, &err);
+	if (strchr(name, '@')) {
+		err_set(&err, "%s: want NAME[:TAG], not a digest", name);
+		return cmd_fail(s, &err);
+	}
+	if (cmd_open_store(&s, false, &err) < 0 || transport_import(s, argv[optind], md, &err) < 0 ||
+	    store_tag_set(s, name, md, &err) < 0)
+		return cmd_fail(s, &err);
+	printf("%s\n", md);
+	store_close(s);
+	return 0;
+}
+
+/* check dest before anything is read or written */
+static int check_dest(const char *dest, struct error *err)
+{
+	struct output_spec o;
+	if (output_parse(dest, &o, err) < 0)
+		return -1;
+	int r = output_check(&o, err);
+	output_free(&o);
+	return r;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: strata export NAME|ID DEST\n"
+		"  DEST: oci:DIR[:TAG] | oci-archive:FILE|-[:NAME] | docker-archive:FILE|-[:NAME]\n"
+		"        or docker's type=oci|docker|tar|local,dest=PATH (tar: the filesystem as one tar;\n"
+		"        local: the filesystem into a directory)\n"
+		"  FILE - is standard output; a fifo or device is written into, a file replaced whole\n";
+	int c;
+	while ((c = cmd_getopt(argc, argv, "", help_only, usage)) != -1)
+		return 0;
+	int r = cmd_nargs(argc, usage, 2, 2);
+	if (r >= 0)
+		return r;
+	struct error err = {0};
+	struct store *s = NULL;
+	struct ref_image ri;
+	if (check_dest(argv[optind + 1], &err) < 0 || cmd_open_store(&s, false, &err) < 0 ||
+	    ref_resolve(s, argv[optind], &ri, &err) < 0 ||
+	    transport_export(s, ri.manifest, argv[optind + 1], ri.name[0] && !strchr(ri.name, '@') ? ri.name : NULL,
+			     &err) < 0)
+		return cmd_fail(s, &err);
+	store_close(s);
+	return 0;
+}
+
+int cmd_save(int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: strata save [-o FILE] [--format docker-archive|oci-archive] NAME|ID\n"
+		"  writes the image to an archive (docker save's format by default), to standard output\n"
+		"  unless -o names a file\n";
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"output", required_argument, NULL, 'o'},
+					     {"format", required_argument, NULL, 'f'},
+					     {NULL, 0, NULL, 0}};
+	int c;
+	const char *file = "-", *format = "docker-archive";
+	while ((c = cmd_getopt(argc, argv, "o:", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		if (c == 'o')
+			file = optarg;
+		else
+			format = optarg;
+	}
+	if (strcmp(format, "docker-archive") && strcmp(format, "oci-archive"))
+		fatal("save: --format %s: want docker-archive or oci-archive", format);
+	int r = cmd_nargs(argc, usage, 1, 1);
+	if (r >= 0)
+		return r;
+	if (!strcmp(file, "-") && isatty(1))
+		fatal("save: cowardly refusing to write to a terminal: use -o FILE or redirect");
+	char *dest = xasprintf("%s:%s", format, file);
+	struct error err = {0};
+	struct store *s = NULL;
+	struct ref_image ri;
+	if (check_dest(dest, &err) < 0 || cmd_open_store(&s, false, &err) < 0 ||
+	    ref_resolve(s, argv[optind], &ri, &err) < 0 ||
+	    transport_export(s, ri.manifest, dest, ri.name[0] && !strchr(ri.name, '@') ? ri.name : NULL, &err) < 0) {
+		free(dest);
+		return cmd_fail(s, &err);
+	}
+	free(dest);
+	store_close(s);
+	return 0;
+}
+
+/* standard input into a temporary file of the store, for the archive reader */
+static int stdin_file(struct store *s, char **path, struct error *err)
+{
+	int fd;
+	if (store_tmpfile(s, path, &fd, err) < 0)
+		return -1;
+	char buf[1 << 16];
+	ssize_t n;
+	long long total = 0;
+	while ((n = read(0, buf, sizeof buf)) != 0) {
+		if (n < 0 || write_all(fd, buf, (size_t)n) < 0) {
+			err_sys(err, n < 0 ? "read standard input" : "write %s", *path);
+			close(fd);
+			store_tmp_discard(s, *path);
+			free(*path);
+			*path = NULL;
+			return -1;
+		}
+		total += n;
+	}
+	close(fd);
+	if (total == 0) {
+		store_tmp_discard(s, *path);
+		free(*path);
+		*path = NULL;
+		return err_set(err, "load: standard input is empty (want an archive: strata load -i FILE, or a pipe)");
+	}
+	return 0;
+}
+
+int cmd_load(int argc, char **argv)
+{
+	static const char usage[] = "usage: strata load [-i FILE|-]\n"
+				    "  reads a docker-archive or an oci-archive (detected) from FILE or standard input;\n"
+				    "  its images get the names the archive gives them\n";
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'}, {"input", required_argument, NULL, 'i'}, {NULL, 0, NULL, 0}};
+	int c;
+	const char *file = "-";
+	while ((c = cmd_getopt(argc, argv, "i:q", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		if (c == 'i')
+			file = optarg;
+	}
+	int r = cmd_nargs(argc, usage, 0, 0);
+	if (r >= 0)
+		return r;
+	if (!strcmp(file, "-") && isatty(0))
+		fatal("load: requested load from stdin, but stdin is empty (use -i FILE)");
+	struct error err = {0};
+	struct store *s = NULL;
+	char *tmp = NULL;
+	struct strv names, digests;
+	strv_init(&names, NULL);
+	strv_init(&digests, NULL);
+	int rc = 0;
+	if (cmd_open_store(&s, false, &err) < 0 || (!strcmp(file, "-") && stdin_file(s, &tmp, &err) < 0) ||
+	    transport_load(s, tmp ? tmp : file, &names, &digests, &err) < 0) {
+		rc = 1;
+		fprintf(stderr, "%s: %s\n", PROG, err.msg);
+	}
+	for (size_t i = 0; rc == 0 && i < names.n; i++) {
+		if (store_tag_set(s, names.v[i], digests.v[i], &err) < 0) {
+			fprintf(stderr, "%s: %s\n", PROG, err.msg);
+			rc = 1;
+		} else {
+			printf("Loaded image: %s\n", names.v[i]);
+		}
+	}
+	if (rc == 0 && names.n == 0) {
+		char id[DIGEST_SIZE];
+		for (size_t i = 0; i < digests.n; i++) {
+			if (ref_image_id(s, digests.v[i], id, &err) < 0) {
+				fprintf(stderr, "%s: %s\n", PROG, err.msg);
+				rc = 1;
+			} else {
+				printf("Loaded image ID: %s\n", id);
+			}
+		}
+	}
+	if (tmp) {
+		store_tmp_discard(s, tmp);
+		free(tmp);
+	}
+	strv_free(&names);
+	strv_free(&digests);
+	store_close(s);
+	return rc;
+}
