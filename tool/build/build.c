@@ -107,10 +107,10 @@ static int step_err(const struct step *s, const char *path, struct error *err)
 static int build_stage(struct bctx *b, int idx, struct error *err);
 
 /* the sources of a COPY/ADD step: context, another stage, or an image */
-static int collect_sources(struct bctx *b, const struct step *s, struct copy_src **src, struct rootfs **from_rf,
-			   struct image *from_img, struct error *err)
+static int collect_sources(struct bctx *b, struct arena *a, const struct step *s, struct copy_src **src,
+			   struct rootfs **from_rf, struct image *from_img, struct error *err)
 {
-	struct copy_opts *o = arena_alloc(b->a, sizeof *o);
+	struct copy_opts *o = arena_alloc(a, sizeof *o);
 	memset(o, 0, sizeof *o);
 	if (s->from_stage >= 0 || s->from_image) {
 		const struct image *im;
@@ -118,7 +118,7 @@ static int collect_sources(struct bctx *b, const struct step *s, struct copy_src
 			if (build_stage(b, s->from_stage, err) < 0)
 				return -1;
 			im = &b->st[s->from_stage].img;
-			o->what = arena_printf(b->a, "stage %s", s->from_image ? s->from_image
+			o->what = arena_printf(a, "stage %s", s->from_image ? s->from_image
 							: b->p->stages[s->from_stage].name ? b->p->stages[s->from_stage].name
 							: "(unnamed)");
 		} else {
@@ -126,7 +126,7 @@ static int collect_sources(struct bctx *b, const struct step *s, struct copy_src
 			if (find_image(b, s->from_image, md, err) <= 0 || image_load(b->s, md, from_img, err) < 0)
 				return -1;
 			im = from_img;
-			o->what = arena_printf(b->a, "image %s", s->from_image);
+			o->what = arena_printf(a, "image %s", s->from_image);
 		}
 		if (rootfs_open(b->s, im, from_rf, err) < 0)
 			return -1;
@@ -137,7 +137,7 @@ static int collect_sources(struct bctx *b, const struct step *s, struct copy_src
 		o->ignore = b->ig;
 		o->what = "the build context";
 	}
-	return exec_copy_sources(b->a, s, o, src, err);
+	return exec_copy_sources(a, s, o, src, err);
 }
 
 static void hash_step(struct key *k, const struct step *s)
@@ -193,6 +193,9 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 	key_str(&k, b->p->platform);
 	key_u64(&k, (uint64_t)b->epoch);
 	hash_step(&k, s);
+	/* what one step makes (sources, entries, paths) lives as long as the step: eight COPY steps
+	   of a large context peak like one */
+	struct arena *sa = arena_new();
 	struct copy_src *src = NULL;
 	struct rootfs *from_rf = NULL;
 	struct image from_img = {0};
@@ -222,7 +225,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		progress_start(b->prog, stage_label(b, bs), step_text(s));
 	}
 	if (copies && !from) {
-		if (collect_sources(b, s, &src, &from_rf, &from_img, err) < 0) {
+		if (collect_sources(b, sa, s, &src, &from_rf, &from_img, err) < 0) {
 			key_final(&k, bs->key);
 			goto out;
 		}
@@ -259,14 +262,14 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		}
 		/* a result whose image is gone or corrupt is rebuilt */
 	}
-	if (from && collect_sources(b, s, &src, &from_rf, &from_img, err) < 0)
+	if (from && collect_sources(b, sa, s, &src, &from_rf, &from_img, err) < 0)
 		goto out;
 	const struct executor *ex = exec_find(s->instr);
 	if (!ex) {
 		err_set(err, "%s is not supported yet", instr_name(s->instr));
 		goto out;
 	}
-	struct exec x = {.a = b->a, .s = b->s, .step = s, .img = &bs->img, .cmd_set = bs->cmd_set, .src = src,
+	struct exec x = {.a = sa, .s = b->s, .step = s, .img = &bs->img, .cmd_set = bs->cmd_set, .src = src,
 			 .tmpdir = b->tmpdir, .epoch = b->epoch};
 	if (ex->run(&x, err) < 0)
 		goto out;
@@ -285,6 +288,7 @@ out:
 		image_free(&from_img);
 	if (r < 0)
 		step_err(s, b->p->df->path, err);
+	arena_free(sa);
 	return r;
 }
 
