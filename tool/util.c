@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 void (*fatal_hook)(void);
 char fatal_msg[1024];
@@ -489,4 +491,109 @@ void human_size(long long n, char *buf, size_t size)
 		u++;
 	}
 	snprintf(buf, size, "%.3g%s", v, unit[u]);
+}
+
+/* the component walk of openat_root: fds of the directories from the root down, a symlink met
+   read and its target walked in its place (from the root when absolute) */
+static int walk_in_root(int rootfd, const char *rel, int flags)
+{
+	enum { MAXDEPTH = 256, MAXHOPS = 40 };
+	int stack[MAXDEPTH];
+	int depth = 0, hops = 0, fd = -1, e = 0;
+	struct strv todo;
+	strv_init(&todo, NULL);
+	char *work = xstrdup(rel), *save;
+	struct strv parts;
+	strv_init(&parts, NULL);
+	for (char *t = strtok_r(work, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		strv_push(&parts, xstrdup(t));
+	free(work);
+	for (size_t i = parts.n; i-- > 0;)
+		strv_push(&todo, parts.v[i]);
+	free(parts.v);
+	if ((stack[0] = fcntl(rootfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		goto fail;
+	if (!todo.n) {
+		fd = openat(stack[0], ".", flags | O_CLOEXEC);
+		e = errno;
+		goto out;
+	}
+	while (todo.n) {
+		char *c = todo.v[--todo.n];
+		bool last = todo.n == 0;
+		if (!strcmp(c, ".") || !strcmp(c, "..")) {
+			if (!strcmp(c, "..") && depth > 0)
+				close(stack[depth--]);
+			if (last) {
+				fd = openat(stack[depth], ".", flags | O_CLOEXEC);
+				e = errno;
+			}
+			free(c);
+			continue;
+		}
+		int next = last ? openat(stack[depth], c, flags | O_NOFOLLOW | O_CLOEXEC)
+				: openat(stack[depth], c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (next < 0 && (errno == ELOOP || errno == ENOTDIR) && !(last && (flags & O_NOFOLLOW)) &&
+		    fstatat(stack[depth], c, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+			char buf[4096];
+			ssize_t k = readlinkat(stack[depth], c, buf, sizeof buf - 1);
+			free(c);
+			if (k < 0 || ++hops > MAXHOPS) {
+				e = k < 0 ? errno : ELOOP;
+				goto out;
+			}
+			buf[k] = 0;
+			if (buf[0] == '/')
+				while (depth > 0)
+					close(stack[depth--]);
+			struct strv lp;
+			strv_init(&lp, NULL);
+			for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save))
+				strv_push(&lp, xstrdup(t));
+			if (!lp.n)
+				strv_push(&lp, xstrdup("."));
+			for (size_t i = lp.n; i-- > 0;)
+				strv_push(&todo, lp.v[i]);
+			free(lp.v);
+			continue;
+		}
+		free(c);
+		if (next < 0 || last) {
+			fd = next;
+			e = errno;
+			goto out;
+		}
+		if (depth + 1 >= MAXDEPTH) {
+			close(next);
+			e = ENAMETOOLONG;
+			goto out;
+		}
+		stack[++depth] = next;
+	}
+out:
+	while (depth >= 0)
+		close(stack[depth--]);
+fail:
+	if (fd < 0 && !e)
+		e = errno;
+	strv_free(&todo);
+	errno = e;
+	return fd;
+}
+
+int openat_root(int rootfd, const char *rel, int flags)
+{
+	static int no_openat2 = -1;
+	if (__atomic_load_n(&no_openat2, __ATOMIC_RELAXED) < 0) /* the test suite walks as old kernels do */
+		__atomic_store_n(&no_openat2, getenv("STRATA_NO_OPENAT2") != NULL, __ATOMIC_RELAXED);
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		struct open_how how = {.flags = (unsigned long long)(flags | O_CLOEXEC),
+				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+		long fd = syscall(SYS_openat2, rootfd, *rel ? rel : ".", &how, sizeof how);
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+			return (int)fd;
+		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
+	}
+	return walk_in_root(rootfd, rel, flags);
 }

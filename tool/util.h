@@ -79,6 +79,10 @@ void human_size(long long n, char *buf, size_t size);
 void io_count(long long n);
 /* the bytes counted so far */
 long long io_counted(void);
+/* open rel below the directory rootfd as if rootfd were "/": ".." and absolute symlinks stop at it
+   (openat2 RESOLVE_IN_ROOT, or a walk one component at a time where the kernel lacks it); flags as
+   openat's (O_NOFOLLOW refuses a symlink as the last component); the fd or -1 with errno */
+int openat_root(int rootfd, const char *rel, int flags);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
 

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -29,6 +31,7 @@ struct srcfile {
 	char *cap;
 	size_t caplen;
 	char hash[KEY_HEX];
+	struct layer_src src;         /* a regular file: how the layer reads what was hashed */
 	size_t group;                 /* a file with more links: its link group, numbered in walk order */
 	unsigned long long link_key;  /* the same group, unique in this process (layer_entry.hardlink_key) */
 };
@@ -50,7 +53,12 @@ struct copy_src {
 	struct ignore *exclude;       /* --exclude, matched below each source */
 	struct env *links;            /* "dev:ino" of files with more links -> "group link_key" */
 	size_t ngroups;
+	int rootfd;                   /* o->root, which every source is opened below */
+	struct copy_src *owned;       /* archives ADD extracted, freed with this */
 };
+
+/* descriptors of hashed files kept open for writing the layer, and how many may be */
+static long held_fds, held_max = -1;
 
 /* path.Clean, in the arena */
 static char *clean(struct arena *a, const char *p)
@@ -243,20 +251,97 @@ static struct srcfile *add_file(struct copy_src *s, struct srcmatch *m)
 	return f;
 }
 
-static int fill_file(struct copy_src *s, struct srcfile *f, const char *host, struct error *err)
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && (a->st_mode & S_IFMT) == (b->st_mode & S_IFMT);
+}
+
+static bool same_content(const struct stat *a, const struct stat *b)
+{
+	return same_file(a, b) && a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static int changed(struct error *err, const char *host)
+{
+	return err_set(err, "%s: changed while it was copied; build again", host);
+}
+
+/* keep fd for the layer while the process may hold one more; else close it (the layer opens the
+   file again and checks it is the one hashed) */
+static void hold(struct srcfile *f, int fd)
+{
+	if (__atomic_load_n(&held_max, __ATOMIC_RELAXED) < 0) {
+		struct rlimit rl;
+		long max = 0;
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+				max = (long)rl.rlim_cur / 2;
+			else
+				max = 1 << 16;
+		}
+		__atomic_store_n(&held_max, max, __ATOMIC_RELAXED);
+	}
+	if (__atomic_add_fetch(&held_fds, 1, __ATOMIC_RELAXED) <= __atomic_load_n(&held_max, __ATOMIC_RELAXED)) {
+		f->src.fd = fd;
+		return;
+	}
+	__atomic_sub_fetch(&held_fds, 1, __ATOMIC_RELAXED);
+	close(fd);
+}
+
+/* fill f from name in the directory dirfd, as seen (lstat) by the walk, never following a symlink:
+   a regular file is opened once and hashed from that descriptor, which the layer reads too; a
+   directory's descriptor goes to *dirout (when set); what is no longer what the walk saw fails */
+static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char *name, const char *host,
+		   const char *rrel, const struct stat *seen, int *dirout, struct error *err)
 {
 	f->host = host;
-	if (lstat(host, &f->st) < 0)
-		return err_sys(err, "%s", host);
-	if (S_ISLNK(f->st.st_mode)) {
+	f->st = *seen;
+	f->src.fd = -1;
+	if (S_ISLNK(seen->st_mode)) {
 		char buf[PATH_MAX];
-		ssize_t k = readlink(host, buf, sizeof buf - 1);
+		ssize_t k = readlinkat(dirfd, name, buf, sizeof buf - 1);
+		if (k < 0 && errno == EINVAL)
+			return changed(err, host);
 		if (k < 0)
 			return err_sys(err, "readlink %s", host);
 		f->link = arena_strndup(s->a, buf, (size_t)k);
-	} else if (S_ISREG(f->st.st_mode)) {
-		if (key_file(host, f->hash) < 0)
+	} else if (S_ISREG(seen->st_mode)) {
+		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENXIO))
+			return changed(err, host);
+		if (fd < 0)
 			return err_sys(err, "%s", host);
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !same_file(&st, seen) || key_fd(fd, f->hash) < 0) {
+			int e = errno;
+			close(fd);
+			if (!same_file(&st, seen))
+				return changed(err, host);
+			errno = e;
+			return err_sys(err, "%s", host);
+		}
+		struct stat after;
+		if (fstat(fd, &after) < 0 || !same_content(&st, &after)) {
+			close(fd);
+			return changed(err, host);
+		}
+		f->st = st;
+		f->src.rootfd = s->rootfd;
+		f->src.rel = rrel;
+		f->src.st = st;
+		char cap[256];
+		ssize_t k = fgetxattr(fd, "security.capability", cap, sizeof cap);
+		if (k > 0) {
+			f->cap = arena_alloc(s->a, (size_t)k);
+			memcpy(f->cap, cap, (size_t)k);
+			f->caplen = (size_t)k;
+		}
+		hold(f, fd);
 		if (f->st.st_nlink > 1) {
 			/* hard links are kept: group them by inode, but key them by walk order, which
 			   a copy of the tree (cp -a, another checkout) keeps and its inodes do not */
@@ -277,13 +362,18 @@ static int fill_file(struct copy_src *s, struct srcfile *f, const char *host, st
 				env_set(s->links, id, arena_printf(s->a, "%zu %llu", f->group, f->link_key));
 			}
 		}
-		char cap[256];
-		ssize_t k = lgetxattr(host, "security.capability", cap, sizeof cap);
-		if (k > 0) {
-			f->cap = arena_alloc(s->a, (size_t)k);
-			memcpy(f->cap, cap, (size_t)k);
-			f->caplen = (size_t)k;
+	} else if (S_ISDIR(seen->st_mode) && dirout) {
+		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == ENOENT))
+			return changed(err, host);
+		if (fd < 0)
+			return err_sys(err, "%s", host);
+		struct stat st;
+		if (fstat(fd, &st) < 0 || !same_file(&st, seen)) {
+			close(fd);
+			return changed(err, host);
 		}
+		*dirout = fd;
 	}
 	return 0;
 }
@@ -301,15 +391,20 @@ static bool excluded(const struct copy_src *s, const char *ctxrel, const char *b
 	return s->exclude && ignore_match(s->exclude, below);
 }
 
-/* walk the directory host (the match's rel below root) in sorted order */
-static int walk(struct copy_src *s, struct srcmatch *m, const char *host, const char *ctxrel, const char *below,
-		int depth, struct error *err)
+/* walk the directory dfd (host, rrel below root) in sorted order, every entry taken relative to its
+   directory's descriptor: a directory swapped for a symlink meanwhile is never gone through */
+static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *host, const char *rrel,
+		const char *ctxrel, const char *below, int depth, struct error *err)
 {
 	if (depth > 256)
 		return err_set(err, "%s: directories nested too deep", host);
-	DIR *d = opendir(host);
-	if (!d)
+	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = dup < 0 ? NULL : fdopendir(dup);
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
 		return err_sys(err, "%s", host);
+	}
 	struct strv names;
 	strv_init(&names, s->a);
 	struct dirent *e;
@@ -329,8 +424,11 @@ static int walk(struct copy_src *s, struct srcmatch *m, const char *host, const 
 		char *h = arena_printf(s->a, "%s/%s", host, names.v[i]);
 		bool ex = excluded(s, cr, b);
 		struct stat st;
-		if (lstat(h, &st) < 0)
+		if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return changed(err, h);
 			return err_sys(err, "%s", h);
+		}
 		if (ex && !(S_ISDIR(st.st_mode) && s->o->ignore && ignore_has_exceptions(s->o->ignore)))
 			continue;
 		if (S_ISSOCK(st.st_mode))
@@ -338,10 +436,16 @@ static int walk(struct copy_src *s, struct srcmatch *m, const char *host, const 
 		size_t at = m->n;
 		struct srcfile *f = add_file(s, m);
 		f->rel = b;
-		if (fill_file(s, f, h, err) < 0)
+		int sub = -1;
+		char *rr = join(s->a, rrel, names.v[i]);
+		if (fill_at(s, f, dfd, names.v[i], h, rr, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
 			return -1;
-		if (S_ISDIR(st.st_mode) && walk(s, m, h, cr, b, depth + 1, err) < 0)
-			return -1;
+		if (sub >= 0) {
+			int r = walk(s, m, sub, h, rr, cr, b, depth + 1, err);
+			close(sub);
+			if (r < 0)
+				return -1;
+		}
 		/* an excluded directory walked for its exceptions stays only when one matched inside */
 		if (ex && m->n == at + 1)
 			m->n = at;
@@ -427,22 +531,51 @@ static int add_source(struct copy_src *s, const char *rel, const char *pattern, 
 	if (s->exclude && *rel && ignore_match(s->exclude, rel))
 		return 0;
 	char *host = *res ? arena_printf(s->a, "%s/%s", o->root, res) : arena_strdup(s->a, o->root);
-	struct stat st;
-	if (stat(host, &st) < 0) {
+	/* what resolve found, opened inside root as the tree is now: its directory, then the entry
+	   itself without following it */
+	char *dir = arena_strdup(s->a, res), *name = strrchr(dir, '/');
+	const char *base = *res ? res : ".";
+	int pfd = s->rootfd;
+	if (name) {
+		*name = 0;
+		base = name + 1;
+	}
+	if (name && (pfd = openat_root(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return err_set(err, "%s: not found in %s", pattern, o->what);
+		if (errno == ELOOP)
+			return changed(err, host);
 		return err_sys(err, "%s", host);
+	}
+	struct stat st;
+	int r = -1, sub = -1;
+	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			err_set(err, "%s: not found in %s", pattern, o->what);
+		else
+			err_sys(err, "%s", host);
+		goto out;
+	}
+	if (S_ISLNK(st.st_mode)) { /* resolve followed every symlink: this one came after */
+		changed(err, host);
+		goto out;
 	}
 	struct srcmatch *m = add_match(s, arena_strdup(s->a, rel));
 	struct srcfile *f = add_file(s, m);
 	f->rel = "";
-	if (fill_file(s, f, host, err) < 0)
-		return -1;
-	if (S_ISDIR(f->st.st_mode)) {
+	if (fill_at(s, f, pfd, base, host, res, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
+		goto out;
+	r = 0;
+	if (sub >= 0) {
 		m->dir = true;
-		return walk(s, m, host, s->context ? res : NULL, "", 0, err);
+		r = walk(s, m, sub, host, res, s->context ? res : NULL, "", 0, err);
 	}
-	return 0;
+out:
+	if (sub >= 0)
+		close(sub);
+	if (pfd != s->rootfd)
+		close(pfd);
+	return r;
 }
 
 int copy_unchanged(const struct copy_src *s, struct error *err)
@@ -453,18 +586,31 @@ int copy_unchanged(const struct copy_src *s, struct error *err)
 			struct stat st;
 			if (!f->host)
 				continue;
-			if (lstat(f->host, &st) < 0 || st.st_ino != f->st.st_ino || st.st_size != f->st.st_size ||
+			int r = f->src.fd >= 0 ? fstat(f->src.fd, &st) : lstat(f->host, &st);
+			if (r < 0 || st.st_ino != f->st.st_ino || st.st_size != f->st.st_size ||
 			    st.st_mode != f->st.st_mode || st.st_mtim.tv_sec != f->st.st_mtim.tv_sec ||
 			    st.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
-				return err_set(err, "%s: changed while it was copied; build again", f->host);
+				return changed(err, f->host);
 		}
 	return 0;
 }
 
 void copy_free(struct copy_src *s)
 {
-	if (s)
+	while (s) {
 		ignore_free(s->exclude);
+		for (size_t i = 0; i < s->n; i++)
+			for (size_t j = 0; j < s->m[i].n; j++)
+				if (s->m[i].files[j].src.fd >= 0) {
+					close(s->m[i].files[j].src.fd);
+					s->m[i].files[j].src.fd = -1;
+					__atomic_sub_fetch(&held_fds, 1, __ATOMIC_RELAXED);
+				}
+		if (s->rootfd >= 0)
+			close(s->rootfd);
+		s->rootfd = -1;
+		s = s->owned;
+	}
 }
 
 struct copy_src *copy_new(struct arena *a)
@@ -472,6 +618,7 @@ struct copy_src *copy_new(struct arena *a)
 	struct copy_src *s = arena_alloc(a, sizeof *s);
 	memset(s, 0, sizeof *s);
 	s->a = a;
+	s->rootfd = -1;
 	return s;
 }
 
@@ -482,6 +629,8 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 	s->o = o;
 	s->context = o->context;
 	*out = s;
+	if ((s->rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return err_sys(err, "%s", o->root);
 	if (o->nexcludes) {
 		char *msg = NULL;
 		s->exclude = ignore_new(o->excludes, o->nexcludes, &msg);
@@ -528,6 +677,7 @@ void copy_add_data(struct copy_src *s, const char *name, const char *data, size_
 	f->rel = "";
 	f->data = data;
 	f->datalen = len;
+	f->src.fd = -1;
 	f->st.st_mode = S_IFREG | 0644;
 	f->st.st_size = (off_t)len;
 }
@@ -673,6 +823,7 @@ static int entry_from(struct copy_src *s, const struct copy_dest *d, struct ebuf
 	} else if (S_ISREG(m)) {
 		e->type = LAYER_REG;
 		e->src = f->host;
+		e->srcfd = f->host ? &f->src : NULL;
 		e->data = f->data;
 		e->size = f->data ? (long long)f->datalen : (long long)f->st.st_size;
 		e->cap = f->cap;
@@ -732,7 +883,7 @@ static bool rootfs_isdir(const struct copy_dest *d, struct arena *a, const char 
 }
 
 /* ADD of a local archive: extract it and collect what came out */
-static int extract_archive(struct arena *a, const struct copy_dest *d, const struct srcfile *f,
+static int extract_archive(struct arena *a, struct copy_src *s, const struct copy_dest *d, const struct srcfile *f,
 			   struct copy_src **out, struct error *err)
 {
 	static unsigned seq;
@@ -746,7 +897,11 @@ static int extract_archive(struct arena *a, const struct copy_dest *d, const str
 	o->root = dir;
 	o->what = "the archive";
 	const char *all = ".";
-	return copy_collect(a, o, &all, 1, out, err);
+	int r = copy_collect(a, o, &all, 1, out, err);
+	/* what it opened stays open until s is freed */
+	(*out)->owned = s->owned;
+	s->owned = *out;
+	return r;
 }
 
 static int map_match(struct arena *a, struct copy_src *s, const struct srcmatch *m, const struct copy_dest *d,
@@ -775,7 +930,7 @@ static int map_match(struct arena *a, struct copy_src *s, const struct srcmatch 
 		target = dest_is_dir ? join(a, destdir, base_name(m->rel)) : dest;
 	if (d->add && f->host && S_ISREG(f->st.st_mode) && untar_is_archive(f->host)) {
 		struct copy_src *x;
-		if (extract_archive(a, d, f, &x, err) < 0)
+		if (extract_archive(a, s, d, f, &x, err) < 0)
 			return -1;
 		/* an archive unpacks into the destination directory, keeping its owners and modes */
 		for (size_t j = 0; j < x->m[0].n; j++) {

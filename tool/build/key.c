@@ -53,18 +53,15 @@ void key_final(struct key *k, char hex[KEY_HEX])
 	k->state = NULL;
 }
 
-int key_file(const char *path, char hex[KEY_HEX])
+int key_fd(int fd, char hex[KEY_HEX])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -1;
 	XXH3_state_t *st = XXH3_createState();
 	if (!st)
 		fatal("out of memory");
 	XXH3_128bits_reset(st);
 	static __thread char buf[1 << 17];
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof buf);
+	for (off_t off = 0;;) {
+		ssize_t r = pread(fd, buf, sizeof buf, off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0)
@@ -72,15 +69,14 @@ int key_file(const char *path, char hex[KEY_HEX])
 		if (r < 0) {
 			int e = errno;
 			XXH3_freeState(st);
-			close(fd);
 			errno = e;
 			return -1;
 		}
 		if (r == 0)
 			break;
 		XXH3_128bits_update(st, buf, (size_t)r);
+		off += r;
 	}
-	close(fd);
 	hex128(XXH3_128bits_digest(st), hex);
 	XXH3_freeState(st);
 	return 0;

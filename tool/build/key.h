@@ -21,7 +21,7 @@ void key_str(struct key *k, const char *s);
 void key_u64(struct key *k, uint64_t v);
 /* finish into hex and release the state */
 void key_final(struct key *k, char hex[KEY_HEX]);
-/* the XXH3-128 of a file's content into hex; 0 or -1 with errno */
-int key_file(const char *path, char hex[KEY_HEX]);
+/* the XXH3-128 of what fd holds, read from offset 0, into hex; 0 or -1 with errno */
+int key_fd(int fd, char hex[KEY_HEX]);
 
 #endif

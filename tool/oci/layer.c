@@ -252,7 +252,13 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 		}
 		return 0;
 	}
-	int fd = open(e->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	const struct layer_src *ls = e->srcfd;
+	int fd = ls && ls->fd >= 0 ? ls->fd
+	       : ls ? openat_root(ls->rootfd, ls->rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+	       : open(e->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	bool own = !ls || ls->fd < 0;
+	if (fd < 0 && ls && errno == ELOOP)
+		goto changed;
 	if (fd < 0)
 		return err_sys(err, "layer: %s", e->src);
 	struct stat st;
@@ -266,6 +272,10 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 	}
 	if (st.st_size != e->size)
 		goto changed;
+	if (ls && (st.st_dev != ls->st.st_dev || st.st_ino != ls->st.st_ino ||
+		   st.st_mtim.tv_sec != ls->st.st_mtim.tv_sec || st.st_mtim.tv_nsec != ls->st.st_mtim.tv_nsec ||
+		   st.st_ctim.tv_sec != ls->st.st_ctim.tv_sec || st.st_ctim.tv_nsec != ls->st.st_ctim.tv_nsec))
+		goto changed;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	if (archive_write_header(a, ae) < ARCHIVE_WARN) {
 		archive_fail(a, e->path, err);
@@ -276,7 +286,7 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 		size_t want = off < e->size && e->size - off < READ_SIZE ? (size_t)(e->size - off) : READ_SIZE;
 		if (off == e->size)
 			want = 1; /* only to see that the file has not grown */
-		ssize_t r = read(fd, rbuf, want);
+		ssize_t r = pread(fd, rbuf, want, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0)
@@ -296,12 +306,14 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 			goto fail;
 		off += r;
 	}
-	close(fd);
+	if (own)
+		close(fd);
 	return 0;
 changed:
 	err_set(err, "layer: %s: file changed while writing the layer (expected %lld bytes)", e->src, e->size);
 fail:
-	close(fd);
+	if (own && fd >= 0)
+		close(fd);
 	return -1;
 }
 

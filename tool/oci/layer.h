@@ -7,6 +7,7 @@
    gzip through zlib at a fixed level with header mtime 0, fixed OS byte, no
    name; diff_id and blob digest computed in the same pass. */
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "digest.h"
 
@@ -19,12 +20,23 @@ enum { LAYER_GZIP_LEVEL = 6, LAYER_GZIP_OS = 255 };
 
 enum layer_type { LAYER_REG, LAYER_DIR, LAYER_SYMLINK, LAYER_CHAR, LAYER_BLOCK, LAYER_FIFO };
 
+/* a regular file's content read through a descriptor, not a path: fd kept open since the file was
+   hashed, or when fd is -1, rel opened again below rootfd (openat_root, never following a last
+   symlink) and required to be the file st describes (device, inode, size, mtime, ctime) */
+struct layer_src {
+	int fd;
+	int rootfd;
+	const char *rel;
+	struct stat st;
+};
+
 struct layer_entry {
 	const char *path;    /* in the layer: relative, no "./", no leading or trailing '/' */
 	enum layer_type type;
 	unsigned mode;       /* permission bits with suid/sgid/sticky (07777) */
 	unsigned uid, gid;
 	const char *src;     /* LAYER_REG: host file to read the content from; NULL: use data/size */
+	const struct layer_src *srcfd;   /* LAYER_REG: read src through this instead (src names it) */
 	const char *data;    /* LAYER_REG with src NULL: the content */
 	long long size;      /* LAYER_REG: content size (checked against src while writing) */
 	const char *link;    /* LAYER_SYMLINK: the target, written as given */
