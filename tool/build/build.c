@@ -48,6 +48,7 @@ struct bctx {
 	size_t total;
 	struct progress *prog;
 	char *tmpdir;
+	bool keys;                  /* the keys-only pass: nothing is built */
 };
 
 static double now(void)
@@ -239,7 +240,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		goto out;
 	memcpy(s->key, key, KEY_HEX);
 	s->cached = hit > 0;
-	if (b->o->on_plan) {
+	if (b->keys) {
 		/* keys only: the next key needs this key, not this step's image */
 		free(text);
 		memcpy(bs->key, key, KEY_HEX);
@@ -342,7 +343,7 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 	for (size_t i = 0; i < st->nsteps; i++)
 		if (run_step(b, bs, &st->steps[i], err) < 0)
 			return -1;
-	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->o->on_plan) {
+	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->keys) {
 		if (image_save(b->s, &bs->img, b->epoch, err) < 0)
 			return -1;
 	}
@@ -437,73 +438,103 @@ static void check_plan(struct bctx *b)
 	}
 }
 
-int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *err)
+/* what both passes need: the context checked, the epoch, the Dockerfile parsed and planned, the
+   .dockerignore read and the store open; keys: no lock, no mount namespace, no tmp directory */
+static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct error *err)
 {
-	struct bctx b = {0};
-	int r = -1;
-	b.o = o;
-	b.a = arena_new();
-	b.ctxdir = o->context;
+	b->o = o;
+	b->keys = keys;
+	b->ctxdir = o->context;
 	struct stat st;
-	if (stat(o->context, &st) < 0) {
-		err_sys(err, "context %s", o->context);
-		goto out;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		err_set(err, "context %s: not a directory", o->context);
-		goto out;
-	}
-	if (transport_epoch(&b.epoch, err) < 0)
-		goto out;
+	if (stat(o->context, &st) < 0)
+		return err_sys(err, "context %s", o->context);
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, "context %s: not a directory", o->context);
+	if (transport_epoch(&b->epoch, err) < 0)
+		return -1;
 	char *file = o->file ? xstrdup(o->file) : xasprintf("%s/Dockerfile", o->context);
 	size_t len = o->file_len;
 	char *data = o->file_data ? xstrndup(o->file_data, o->file_len) : read_file(file, &len);
 	if (!data) {
 		err_sys(err, "%s", file);
 		free(file);
-		goto out;
+		return -1;
 	}
-	if (store_open(&b.s, err) < 0 || store_lock(b.s, false, err) < 0) {
+	if (store_open(&b->s, err) < 0 || (!keys && store_lock(b->s, false, err) < 0)) {
 		free(data), free(file);
-		goto out;
+		return -1;
 	}
-	struct dockerfile *df = parse_dockerfile(b.a, arena_strdup(b.a, file), data, len);
-	struct plan_opts po = {.target = o->target, .platform = o->platform, .base = base_info, .ctx = &b};
-	env_copy(&po.build_args, &o->build_args, b.a);
-	b.p = plan_build(b.a, df, &po);
-	for (size_t i = 0; i < b.p->n; i++) {
-		const struct stage *s = &b.p->stages[i];
+	struct dockerfile *df = parse_dockerfile(b->a, arena_strdup(b->a, file), data, len);
+	struct plan_opts po = {.target = o->target, .platform = o->platform, .base = base_info, .ctx = b};
+	env_copy(&po.build_args, &o->build_args, b->a);
+	b->p = plan_build(b->a, df, &po);
+	for (size_t i = 0; i < b->p->n; i++) {
+		const struct stage *s = &b->p->stages[i];
 		if (!s->needed)
 			continue;
-		b.total += s->nsteps;
-		for (size_t k = 0; k < s->nsteps && !o->on_plan; k++)
+		b->total += s->nsteps;
+		for (size_t k = 0; k < s->nsteps && !keys; k++)
 			if (s->steps[k].instr == I_RUN)
 				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col,
 					 "RUN is not supported yet: this strata builds FROM, COPY, ADD and metadata "
 					 "instructions");
 	}
-	if (b.p->unused_args && !o->quiet)
-		warn("build args not consumed by any ARG: %s", b.p->unused_args);
-	if (!o->on_plan)
-		check_plan(&b);
+	if (b->p->unused_args && !o->quiet)
+		warn("build args not consumed by any ARG: %s", b->p->unused_args);
+	if (!keys)
+		check_plan(b);
 	free(data);
 	int irc;
-	b.ig = read_ignore(o->context, file, err, &irc);
+	b->ig = read_ignore(o->context, file, err, &irc);
 	free(file);
 	if (irc < 0)
-		goto out;
-	if (sys_private_mounts(err) < 0 || store_tmpdir(b.s, &b.tmpdir, err) < 0)
-		goto out;
-	b.st = xcalloc(b.p->n, sizeof *b.st);
-	b.prog = progress_new(o->quiet || o->on_plan ? PROGRESS_QUIET : (enum progress_mode)o->progress, b.total);
-	if (o->on_plan) {
-		for (size_t i = 0; i < b.p->n; i++)
-			if (b.p->stages[i].needed && build_stage(&b, (int)i, err) < 0)
-				goto out;
-		o->on_plan(b.p, o->ctx);
-		r = 0;
-		goto out;
+		return -1;
+	if (!keys && (sys_private_mounts(err) < 0 || store_tmpdir(b->s, &b->tmpdir, err) < 0))
+		return -1;
+	b->st = xcalloc(b->p->n, sizeof *b->st);
+	return 0;
+}
+
+static void end(struct bctx *b)
+{
+	if (b->st) {
+		for (size_t i = 0; i < b->p->n; i++)
+			if (b->st[i].img.config)
+				image_free(&b->st[i].img);
+		free(b->st);
 	}
+	if (b->tmpdir) {
+		/* ADD extracts archives here */
+		store_tmp_discard(b->s, b->tmpdir);
+		free(b->tmpdir);
+	}
+	ignore_free(b->ig);
+	store_close(b->s);
+}
+
+int build_keys(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err)
+{
+	struct bctx b = {.a = a};
+	int r = -1;
+	if (begin(&b, o, true, err) < 0)
+		goto out;
+	for (size_t i = 0; i < b.p->n; i++)
+		if (b.p->stages[i].needed && build_stage(&b, (int)i, err) < 0)
+			goto out;
+	*out = b.p;
+	r = 0;
+out:
+	end(&b);
+	return r;
+}
+
+int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *err)
+{
+	struct bctx b = {.a = arena_new()};
+	int r = -1;
+	if (begin(&b, o, false, err) < 0)
+		goto out;
+	b.prog = progress_new(o->quiet ? PROGRESS_QUIET : (enum progress_mode)o->progress, b.total);
 	if (build_stage(&b, b.p->target, err) < 0)
 		goto out;
 	struct image *img = &b.st[b.p->target].img;
@@ -521,19 +552,7 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	r = 0;
 out:
 	progress_free(b.prog);
-	if (b.st) {
-		for (size_t i = 0; i < b.p->n; i++)
-			if (b.st[i].img.config)
-				image_free(&b.st[i].img);
-		free(b.st);
-	}
-	if (b.tmpdir) {
-		/* ADD extracts archives here */
-		store_tmp_discard(b.s, b.tmpdir);
-		free(b.tmpdir);
-	}
-	ignore_free(b.ig);
-	store_close(b.s);
+	end(&b);
 	arena_free(b.a);
 	return r;
 }

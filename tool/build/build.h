@@ -8,6 +8,7 @@
 
 #include "env.h"
 
+struct arena;
 struct error;
 struct plan;
 
@@ -26,12 +27,17 @@ struct build_opts {
 	bool no_cache;
 	bool quiet;
 	int progress;               /* enum progress_mode (progress.h) unless quiet */
-	/* keys only: compute every needed step's key (and whether the store has its result) without
-	   building, then call on_plan with the plan holding them */
-	void (*on_plan)(const struct plan *p, void *ctx);
-	void *ctx;
 };
 
+/* The keys-only pass, which the Make and Ninja back ends build on: parse and plan the Dockerfile
+   (in a), then fill every needed step's key and cached flag (struct step) in order, without
+   building anything. It reads the Dockerfile, the context, the .dockerignore and the store
+   (base images' ENV and ONBUILD, tags, step results) and writes nothing: no root, no mount
+   namespace, no temporary directory, no store lock, so any user who can read the store may
+   run it. A COPY --from step's key takes its source stage's key or image digest, a context
+   COPY's the hash of its sources; tags, outputs and no_cache are not used. The front end dies
+   with a position on a bad Dockerfile; the rest returns -1 with err. */
+int build_keys(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err);
 /* build; the front end dies with a position on a bad Dockerfile, the rest returns -1 with err;
    the target's manifest digest goes to out */
 int build_run(const struct build_opts *o, char out[72], struct error *err);

@@ -95,6 +95,8 @@ double progress_elapsed(const struct progress *p)
 
 void progress_from(struct progress *p, const char *stage, const char *line)
 {
+	if (!p)
+		return;
 	if (p->mode != PROGRESS_TTY)
 		return;
 	char l[LINE_SHOWN];
@@ -106,6 +108,8 @@ void progress_from(struct progress *p, const char *stage, const char *line)
 
 void progress_start(struct progress *p, const char *stage, const char *line)
 {
+	if (!p)
+		return;
 	if (p->mode == PROGRESS_QUIET)
 		return;
 	pthread_mutex_lock(&p->mu);
@@ -120,6 +124,8 @@ void progress_start(struct progress *p, const char *stage, const char *line)
 
 void progress_work(struct progress *p, const char *what)
 {
+	if (!p)
+		return;
 	if (p->mode != PROGRESS_TTY)
 		return;
 	pthread_mutex_lock(&p->mu);
@@ -133,6 +139,8 @@ void progress_work(struct progress *p, const char *what)
 
 void progress_done(struct progress *p, int cached, double secs)
 {
+	if (!p)
+		return;
 	if (p->mode == PROGRESS_QUIET) {
 		p->done++;
 		return;

@@ -13,6 +13,7 @@ struct progress;
 
 /* a progress display for total steps */
 struct progress *progress_new(enum progress_mode mode, size_t total);
+/* every call below takes NULL as a progress that shows nothing */
 /* a stage begins: its FROM line (tty only) */
 void progress_from(struct progress *p, const char *stage, const char *line);
 /* a step begins (tty: the live line starts) */

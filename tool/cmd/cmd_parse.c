@@ -43,11 +43,6 @@ void build_arg_set(struct env *e, const char *kv)
 	}
 }
 
-static void print_plan(const struct plan *p, void *ctx)
-{
-	plan_json(stdout, p);
-}
-
 int cmd_parse(int argc, char **argv)
 {
 	enum { DUMP = 1, JSON, BUILD_ARG, TARGET, PLATFORM, CONTEXT };
@@ -102,12 +97,13 @@ int cmd_parse(int argc, char **argv)
 		if (mode != JSON)
 			fatal("parse: --context goes with --json");
 		struct build_opts bo = {.file = path, .context = context, .target = po.target,
-					.platform = po.platform, .quiet = true, .on_plan = print_plan};
+					.platform = po.platform, .quiet = true};
 		env_copy(&bo.build_args, &po.build_args, a);
 		struct error err;
-		char md[72];
-		if (build_run(&bo, md, &err) < 0)
+		struct plan *p;
+		if (build_keys(&bo, a, &p, &err) < 0)
 			fatal("%s", err.msg);
+		plan_json(stdout, p);
 		arena_free(a);
 		return fflush(stdout) == 0 ? 0 : 1;
 	}

@@ -714,7 +714,7 @@ static int stop_on(struct lex *l, long stop, bool raw, struct buf *res, struct w
 			utf8_put(res, scan_next(&l->sc));
 			if (scan_peek(&l->sc) == '<') {
 				utf8_put(res, scan_next(&l->sc));
-				for (long pk = scan_peek(&l->sc); pk == ' ' || pk == '\t' || pk == '\n';
+				for (long pk = scan_peek(&l->sc); pk == ' ' || pk == '\t' || pk == '\n' || pk == '\r';
 				     pk = scan_peek(&l->sc))
 					utf8_put(res, scan_next(&l->sc));
 			}

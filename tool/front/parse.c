@@ -1,11 +1,11 @@
 #include "parse.h"
 
-#include <jansson.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <string.h>
 
 #include "env.h"
+#include "gojson.h"
 #include "expand.h"
 #include "scan.h"
 #include "utf8.h"
@@ -21,10 +21,15 @@ static const char *const instr_names[] = {
 
 enum instr instr_lookup(const char *kw)
 {
-	for (size_t i = 1; i < sizeof instr_names / sizeof instr_names[0]; i++)
-		if (!strcasecmp(kw, instr_names[i]))
-			return (enum instr)i;
-	return I_UNKNOWN;
+	struct buf low;
+	buf_init(&low, NULL);
+	lower_go(&low, kw, strlen(kw));
+	enum instr found = I_UNKNOWN;
+	for (size_t i = 1; low.s && i < sizeof instr_names / sizeof instr_names[0]; i++)
+		if (!strcasecmp(low.s, instr_names[i]))
+			found = (enum instr)i;
+	buf_free(&low);
+	return found;
 }
 
 const char *instr_name(enum instr i)
@@ -213,26 +218,18 @@ static int parse_json(const struct ctx *c, const char *s, size_t n, struct args 
 		s += k, n -= k;
 	if (n == 0 || s[0] != '[')
 		return JSON_NO;
-	json_error_t jerr;
-	json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &jerr);
-	if (!j)
+	char **v;
+	size_t *len, count;
+	switch (gojson_strings(c->a, s, n, &v, &len, &count)) {
+	case GOJSON_NO:
 		return JSON_NO;
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return JSON_NO;
+	case GOJSON_NOT_STRINGS:
+		die_at(c, off_of(c, s), "%s", "when using JSON array syntax, arrays must be comprised of strings only");
+	case GOJSON_STRINGS:
+		break;
 	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(j, i, v) {
-		if (!json_is_string(v)) {
-			json_decref(j);
-			die_at(c, off_of(c, s), "%s",
-			       "when using JSON array syntax, arrays must be comprised of strings only");
-		}
-		size_t len = json_string_length(v);
-		args_pushn(av, arena_strndup(c->a, json_string_value(v), len), len, off_of(c, s));
-	}
-	json_decref(j);
+	for (size_t i = 0; i < count; i++)
+		args_pushn(av, v[i], len[i], off_of(c, s));
 	return JSON_YES;
 }
 
@@ -619,8 +616,12 @@ static void put_quoted(FILE *f, const char *s, size_t n)
 
 static void dump_node(FILE *f, const struct node *nd)
 {
-	for (const char *k = nd->keyword; *k; k++)
-		fputc((*k >= 'A' && *k <= 'Z') ? *k + 32 : *k, f);
+	struct buf low;
+	buf_init(&low, NULL);
+	lower_go(&low, nd->keyword, strlen(nd->keyword));
+	if (low.len)
+		fwrite(low.s, 1, low.len, f);
+	buf_free(&low);
 	/* upstream trims the dump, so an empty keyword leaves no leading blank */
 	bool blank = nd->keyword[0] != 0;
 	if (nd->nflags) {

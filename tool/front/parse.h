@@ -58,7 +58,7 @@ struct dockerfile {
 struct dockerfile *parse_dockerfile(struct arena *a, const char *path, const char *data, size_t len);
 /* write the reference parser's AST dump (one "(...)" line per instruction) */
 void parse_dump(FILE *f, const struct dockerfile *df);
-/* the instruction of a keyword, case-insensitive; I_UNKNOWN if none */
+/* the instruction of a keyword, lower-cased as Go's strings.ToLower; I_UNKNOWN if none */
 enum instr instr_lookup(const char *keyword);
 /* the upper-case name of an instruction */
 const char *instr_name(enum instr i);

@@ -566,24 +566,28 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 	/* docker makes sure PATH is set */
 	if (!env_get(sb.env, "PATH"))
 		env_set(sb.env, "PATH", PLAN_DEFAULT_PATH);
-	/* the base image's ONBUILD triggers run first */
-	struct dockerfile *trig = NULL;
-	if (bi && bi->nonbuild) {
-		struct buf b;
-		buf_init(&b, c->a);
-		for (size_t i = 0; i < bi->nonbuild; i++) {
-			buf_puts(&b, bi->onbuild[i]);
-			buf_putc(&b, '\n');
-		}
+	/* the base image's ONBUILD triggers run first, each one instruction of its own (as BuildKit parses
+	   them), never one a Dockerfile could not have declared */
+	size_t ntrig = bi ? bi->nonbuild : 0;
+	struct dockerfile **trig = arena_alloc(c->a, (ntrig + 1) * sizeof *trig);
+	for (size_t i = 0; i < ntrig; i++) {
 		char *path = arena_printf(c->a, "%s (ONBUILD of %s)", df->path, st->base);
-		trig = parse_dockerfile(c->a, path, b.s, b.len);
+		trig[i] = parse_dockerfile(c->a, path, bi->onbuild[i], strlen(bi->onbuild[i]));
+		const struct node *tn = &trig[i]->nodes[0];
+		if (trig[i]->n != 1)
+			fatal_at(path, tn->line.start_line, tn->line.col, "onbuild trigger should be a single expression");
+		if (tn->instr == I_ONBUILD)
+			fatal_at(path, tn->line.start_line, tn->line.col,
+				 "chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+		if (tn->instr == I_FROM || tn->instr == I_MAINTAINER)
+			fatal_at(path, tn->line.start_line, tn->line.col, "%s isn't allowed as an ONBUILD trigger",
+				 instr_name(tn->instr));
 	}
-	size_t ntrig = trig ? trig->n : 0;
 	for (size_t k = 0; k < ntrig + (last - first); k++) {
-		const struct node *n = k < ntrig ? &trig->nodes[k] : &df->nodes[first + k - ntrig];
+		const struct node *n = k < ntrig ? &trig[k]->nodes[0] : &df->nodes[first + k - ntrig];
 		struct pctx tc = *c;
 		if (k < ntrig)
-			tc.df = trig;
+			tc.df = trig[k];
 		struct pctx *pc = &tc;
 		struct step *s = new_step(pc, &sb, n);
 		s->from_onbuild = k < ntrig;

@@ -12,6 +12,7 @@ struct scanner {
 	const char *path;
 	const char *p, *end;    /* what is left to read */
 	int line;               /* physical lines read so far */
+	size_t bom;             /* bytes of a byte order mark before the first line */
 	int escape;
 	bool directives_done;
 	const char *directive[NDIRECTIVES];
@@ -29,8 +30,10 @@ struct scanner *scan_new(struct arena *a, const char *path, const char *data, si
 	s->p = data;
 	s->end = data + len;
 	s->escape = '\\';
-	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
 		s->p += 3;
+		s->bom = 3;
+	}
 	return s;
 }
 
@@ -82,6 +85,10 @@ static int next_physical(struct scanner *s, const char **line, size_t *len, size
 		return 0;
 	const char *nl = memchr(s->p, '\n', (size_t)(s->end - s->p));
 	const char *stop = nl ? nl + 1 : s->end;
+	/* the reference reads lines with bufio.Scanner, whose buffer holds 64 KiB with the newline */
+	if ((size_t)((nl ? nl : s->end) - s->p) + (s->line == 0 ? s->bom : 0) > SCAN_MAX_LINE)
+		fatal_at(s->path, s->line + 1, 1, "dockerfile line greater than max allowed size of %d",
+			 SCAN_MAX_LINE);
 	*line = s->p;
 	*rawlen = (size_t)(stop - s->p);
 	size_t n = *rawlen;

@@ -27,6 +27,9 @@ struct logline {
 
 struct scanner;
 
+/* the longest physical line, without its newline, that the reference parser reads */
+#define SCAN_MAX_LINE 65535
+
 /* a scanner over data (kept, not copied); path is for messages */
 struct scanner *scan_new(struct arena *a, const char *path, const char *data, size_t len);
 /* the next logical line into *ll: 1, or 0 at end of file; dies with position on a bad directive */

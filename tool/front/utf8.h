@@ -19,6 +19,10 @@ bool rune_letter(long r);
 bool rune_digit(long r);
 bool rune_space(long r);
 bool rune_print(long r);
+/* unicode.ToLower (simple case mapping) */
+long rune_lower(long r);
+/* append strings.ToLower(s[0, n)): a bad byte becomes U+FFFD unless s is all ASCII */
+void lower_go(struct buf *b, const char *s, size_t n);
 /* append s[0, n) quoted as Go's strconv.Quote does */
 void quote_go(struct buf *b, const char *s, size_t n);
 
