@@ -184,7 +184,7 @@ static void test_blobs(void)
 	char *wantpath = xasprintf("%s/blobs/sha256/%s", store_root(s), d + 7);
 	CHECK_STR("blob: path", path, wantpath);
 	struct stat st;
-	CHECK("blob: file is 0644", stat(path, &st) == 0 && (st.st_mode & 07777) == 0644, "%o",
+	CHECK("blob: file is 0600", stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "%o",
 	      (unsigned)st.st_mode);
 	char *p;
 	size_t len;
@@ -625,12 +625,20 @@ static void test_gc(void)
 	char *dgone3 = make_dir(s, "rootfs", x2 + 7, 15);
 	expect += 13 + 14 + 15;
 
-	/* tmp: one stale entry of each kind, one fresh */
-	char *stale = xasprintf("%s/tmp/999999.dead01", root), *fresh = xasprintf("%s/tmp/999999.live01", root);
+	/* tmp: one stale entry of each kind, one fresh of a live process, one fresh of a dead one */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	char *stale = xasprintf("%s/tmp/nopid.dead01", root), *fresh = xasprintf("%s/tmp/%ld.live01", root, (long)getpid());
+	char *orphan = xasprintf("%s/tmp/%ld.orphan", root, (long)dead), *nopid = xasprintf("%s/tmp/nopid.live", root);
 	write_str(stale, "half a blob");
 	expect += 11;
 	age(stale, 7200);
 	write_str(fresh, "being written");
+	write_str(orphan, "killed");
+	expect += 6;
+	write_str(nopid, "fresh");
 	char *staled = xasprintf("%s/tmp/999999.d.dead02", root), *stalef = xasprintf("%s/f", staled);
 	mkdir(staled, 0755);
 	write_str(stalef, "12345");
@@ -655,8 +663,9 @@ static void test_gc(void)
 	CHECK("gc: keeps dirs of reachable digests and diff_ids",
 	      exists(dkeep1) && exists(dkeep2) && exists(dkeep3), "a dir went");
 	CHECK("gc: removes other dirs", !exists(dgone1) && !exists(dgone2) && !exists(dgone3), "a dir stayed");
-	CHECK("gc: removes stale tmp entries only", !exists(stale) && !exists(staled) && exists(fresh),
-	      "stale %d staled %d fresh %d", exists(stale), exists(staled), exists(fresh));
+	CHECK("gc: removes stale tmp entries only", !exists(stale) && !exists(staled) && exists(fresh) && exists(nopid),
+	      "stale %d staled %d fresh %d nopid %d", exists(stale), exists(staled), exists(fresh), exists(nopid));
+	CHECK("gc: removes what a dead process left at once", !exists(orphan), "%s stayed", orphan);
 	CHECK("gc: counts freed bytes", freed == expect, "freed %lld want %lld", freed, expect);
 
 	freed = -1;
@@ -684,6 +693,8 @@ static void test_gc(void)
 	free(bdir);
 	free(ldir);
 	free(stale);
+	free(orphan);
+	free(nopid);
 	free(fresh);
 	free(staled);
 	free(stalef);

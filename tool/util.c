@@ -13,6 +13,8 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "error.h"
+
 void (*fatal_hook)(void);
 char fatal_msg[1024];
 
@@ -596,4 +598,92 @@ int openat_root(int rootfd, const char *rel, int flags)
 		__atomic_store_n(&no_openat2, 1, __ATOMIC_RELAXED);
 	}
 	return walk_in_root(rootfd, rel, flags);
+}
+
+int open_regular(const char *path, const char *what, bool nofollow, int *fdp, struct stat *st,
+		 struct error *err)
+{
+	*fdp = -1;
+	/* O_NONBLOCK: opening a fifo would wait for a writer, before fstat could refuse it */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		if (errno == ELOOP && nofollow)
+			return err_set(err, "%s: a symbolic link, want a regular file", what);
+		return err_sys(err, "%s", what);
+	}
+	if (fstat(fd, st) < 0) {
+		err_sys(err, "%s", what);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(err, "%s: not a regular file", what);
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		err_sys(err, "%s", what);
+		close(fd);
+		return -1;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int read_regular(const char *path, const char *what, size_t max, char **out, size_t *lenp, struct error *err)
+{
+	*out = NULL;
+	int fd;
+	struct stat st;
+	if (open_regular(path, what, false, &fd, &st, err) < 0)
+		return -1;
+	if ((unsigned long long)st.st_size > max) {
+		close(fd);
+		return err_set(err, "%s: %lld bytes, more than the %zu allowed", what, (long long)st.st_size, max);
+	}
+	/* one byte more than the size: a file that grew is caught, and never read past max */
+	size_t cap = (size_t)st.st_size + 1, n = 0;
+	char *p = xmalloc(cap + 1);
+	for (;;) {
+		ssize_t r = read(fd, p + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err_sys(err, "%s", what);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap) {
+			err_set(err, "%s: changed while read", what);
+			goto fail;
+		}
+	}
+	close(fd);
+	p[n] = 0;
+	*out = p;
+	if (lenp)
+		*lenp = n;
+	return 0;
+fail:
+	close(fd);
+	free(p);
+	return -1;
+}
+
+int id_parse(const char *s, unsigned *id)
+{
+	unsigned long long v = 0;
+	if (!*s)
+		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > ID_MAX)
+			return -1;
+	}
+	*id = (unsigned)v;
+	return 0;
 }

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdnoreturn.h>
 
+struct error;
+struct stat;
+
 /* argv[0]-like prefix of every message */
 #define PROG "strata"
 
@@ -71,6 +74,11 @@ char *path_clean(const char *p);
    nor crossing into a mount, opening up directories a layer made unreadable; adds the bytes of
    removed files to *bytes when set; gone already is fine; 0 or -1 with errno */
 int remove_tree_at(int dfd, const char *name, long long *bytes);
+/* the largest user or group id: 2^32 - 1 is chown's "no change", never an owner */
+#define ID_MAX 4294967294ULL
+/* a user or group id as BuildKit parses one (Go's strconv.ParseUint(s, 10, 32): decimal digits
+   only, no sign, no space), 0 to ID_MAX; 0 with *id, or -1 when s is anything else */
+int id_parse(const char *s, unsigned *id);
 /* write all n bytes, retrying after EINTR; 0 or -1 with errno */
 int write_all(int fd, const void *p, size_t n);
 /* n bytes as docker shows sizes: 512B, 4.26MB, 1.1GB (decimal units, 3 digits) */
@@ -85,5 +93,13 @@ long long io_counted(void);
 int openat_root(int rootfd, const char *rel, int flags);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
+/* open path for reading when it is a regular file, never blocking on a fifo nor opening a device
+   (nofollow: a symlink in its last component is refused too); the fd (O_CLOEXEC, blocking) and its
+   stat go out; -1 with err ("WHAT: not a regular file") otherwise */
+int open_regular(const char *path, const char *what, bool nofollow, int *fd, struct stat *st,
+		 struct error *err);
+/* the whole regular file at path (followed through symlinks), at most max bytes, NUL-terminated
+   and malloc'd into *out; -1 with err naming what */
+int read_regular(const char *path, const char *what, size_t max, char **out, size_t *len, struct error *err);
 
 #endif

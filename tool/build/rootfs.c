@@ -41,6 +41,9 @@ int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **d
 		r = err_sys(err, "chmod %s", tmp);
 	else
 		r = store_dir_commit(s, "layer", hex, tmp, dir, err);
+	/* a failed extraction leaves nothing behind (store_dir_commit removed tmp either way) */
+	if (r < 0)
+		store_tmp_discard(s, tmp);
 	free(blob);
 	free(tmp);
 	return r;

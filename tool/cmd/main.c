@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "cmd.h"
 #include "suggest.h"
 #include "util.h"
@@ -93,6 +94,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* not a command for users: what the signal handler of cleanup.c execs */
+	if (!strcmp(argv[1], CLEANUP_COMMAND))
+		return cleanup_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(stdout);
 		return 0;

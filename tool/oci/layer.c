@@ -221,6 +221,14 @@ static int path_ok(const char *p)
 	}
 }
 
+int layer_whiteout_bad(const char *base)
+{
+	if (strncmp(base, ".wh.", 4) != 0)
+		return 0;
+	const char *t = base + 4;
+	return !*t || !strcmp(t, ".") || !strcmp(t, "..");
+}
+
 static int archive_fail(struct archive *a, const char *path, struct error *err)
 {
 	const char *m = archive_error_string(a);
@@ -376,6 +384,9 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 			return err_set(err, "layer: invalid path '%s'", e[i].path ? e[i].path : "(null)");
 		if (i && strcmp(e[i - 1].path, e[i].path) == 0)
 			return err_set(err, "layer: duplicate path '%s'", e[i].path);
+		const char *base = strrchr(e[i].path, '/');
+		if (layer_whiteout_bad(base ? base + 1 : e[i].path))
+			return err_set(err, "layer: %s: a whiteout that names no file", e[i].path);
 	}
 
 	struct writer w;

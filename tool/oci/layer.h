@@ -55,6 +55,11 @@ struct layer_digests {
 	long long size;             /* bytes of the gzip stream */
 };
 
+/* 1 when the file name base is a whiteout that names no file: ".wh." followed by nothing, "." or
+   ".." (applied, it would remove its own directory or the one above, outside the layer's place);
+   every reader and writer of layers refuses such an entry */
+int layer_whiteout_bad(const char *base);
+
 /* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err
    (a duplicate or malformed path, a src that is missing or whose size is not size, a write error).
    Deflate runs on a second thread; STRATA_LAYER_THREADS=1 keeps it on the caller's: same bytes. */

@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "error.h"
+#include "layer.h"
 #include "util.h"
 
 /* Only what docker's ADD extracts: tar, plain or compressed with gzip, bzip2,
@@ -401,6 +402,11 @@ static int hardlink(struct ux *u, int pfd, const char *name, struct archive_entr
 
 static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *ae)
 {
+	/* chown takes 32 bits, and -1 means "no change": a larger id would become another owner */
+	if (archive_entry_uid(ae) < 0 || (unsigned long long)archive_entry_uid(ae) > ID_MAX ||
+	    archive_entry_gid(ae) < 0 || (unsigned long long)archive_entry_gid(ae) > ID_MAX)
+		return err_set(u->err, "%s: entry %s: owner %lld:%lld out of range (ids go from 0 to %llu)", u->arc,
+			       u->entry, (long long)archive_entry_uid(ae), (long long)archive_entry_gid(ae), ID_MAX);
 	char *p = clean(u->entry);
 	if (!p)
 		return efail(u, "path leaves the destination");
@@ -422,6 +428,11 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 		rc = esys(u, "cannot open its directory");
 		goto out;
 	}
+	/* refused in every mode: ADD would put it into a layer, where it whites out ".." */
+	if (layer_whiteout_bad(base)) {
+		rc = efail(u, "a whiteout that names no file");
+		goto out;
+	}
 	if (u->mode != UNTAR_ADD && strncmp(base, ".wh.", 4) == 0) {
 		const char *name = base + 4;
 		if (strcmp(base, ".wh..wh..opq") == 0) {
@@ -431,8 +442,6 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 				rc = esys(u, "set trusted.overlay.opaque");
 		} else if (strncmp(base, ".wh..wh.", 8) == 0) {
 			/* aufs bookkeeping (.wh..wh.plnk and such): nothing to apply */
-		} else if (!*name) {
-			rc = efail(u, "whiteout without a name");
 		} else if (remove_tree_at(pfd, name, NULL) < 0) {
 			rc = esys(u, "whiteout");
 		} else if (u->mode == UNTAR_OVERLAY) {

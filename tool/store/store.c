@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "error.h"
 #include "util.h"
 
@@ -82,7 +84,7 @@ static int fsync_dir(const char *path, struct error *err)
 
 static int mkdir_one(const char *path, struct error *err)
 {
-	if (mkdir(path, 0755) == 0)
+	if (mkdir(path, 0700) == 0)
 		return 0;
 	struct stat st;
 	if (errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
@@ -108,6 +110,48 @@ static int mkdir_p(const char *path, struct error *err)
 	}
 	free(p);
 	return mkdir_one(path, err);
+}
+
+/* the names in dir, except "." and "..", appended to out */
+static int list_dir(const char *dir, struct strv *out, struct error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return err_sys(err, "open %s", dir);
+	for (;;) {
+		errno = 0;
+		struct dirent *e = readdir(d);
+		if (!e) {
+			if (errno) {
+				err_sys(err, "read %s", dir);
+				closedir(d);
+				return -1;
+			}
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		strv_push(out, xstrdup(e->d_name));
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The store keeps extracted layers with their set-id binaries, device nodes and world-writable
+   directories: no one but its owner may reach into it (containers/storage keeps its root 0700).
+   A directory with a wider mode is repaired; a read-only store is left as it is. */
+static int private_dir(const char *path, struct error *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return err_sys(err, "store %s", path);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return err_sys(err, "store %s", path);
+	}
+	if ((st.st_mode & 07777) == 0700 || chmod(path, 0700) == 0 || errno == EROFS)
+		return 0;
+	return err_sys(err, "store %s: mode %04o, want 0700", path, (unsigned)(st.st_mode & 07777));
 }
 
 static char *store_location(struct error *err)
@@ -148,15 +192,37 @@ int store_open(struct store **sp, struct error *err)
 		return -1;
 	}
 	free(loc);
+	if (private_dir(root, err) < 0) {
+		free(root);
+		return -1;
+	}
 	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
 		char *p = xasprintf("%s/%s", root, subdirs[i]);
 		int r = mkdir_one(p, err);
+		if (r == 0)
+			r = private_dir(p, err);
 		free(p);
 		if (r < 0) {
 			free(root);
 			return -1;
 		}
 	}
+	char *dirs = xasprintf("%s/dirs", root);
+	struct strv kinds;
+	strv_init(&kinds, NULL);
+	int r = list_dir(dirs, &kinds, err);
+	for (size_t i = 0; r == 0 && i < kinds.n; i++) {
+		char *p = xasprintf("%s/%s", dirs, kinds.v[i]);
+		r = private_dir(p, err);
+		free(p);
+	}
+	strv_free(&kinds);
+	free(dirs);
+	if (r < 0) {
+		free(root);
+		return -1;
+	}
+	cleanup_install(root);
 	struct store *s = xmalloc(sizeof *s);
 	s->root = root;
 	s->lockfd = -1;
@@ -179,7 +245,10 @@ int store_lock(struct store *s, bool exclusive, struct error *err)
 {
 	if (s->lockfd < 0) {
 		char *p = xasprintf("%s/lock", s->root);
-		s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		s->lockfd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		/* a read-only store still serves readers: flock needs no write access */
+		if (s->lockfd < 0 && !exclusive && (errno == EROFS || errno == EACCES))
+			s->lockfd = open(p, O_RDONLY | O_CLOEXEC);
 		if (s->lockfd < 0) {
 			err_sys(err, "open %s", p);
 			free(p);
@@ -254,11 +323,6 @@ static int commit_file(int fd, const char *tmp, const char *dst, const char *dir
 			goto fail;
 		}
 	}
-	/* mkostemp made it 0600; store files are read by whoever may read the store */
-	if (fchmod(fd, 0644) < 0) {
-		err_sys(err, "chmod %s", tmp);
-		goto fail;
-	}
 	if (fsync(fd) < 0) {
 		err_sys(err, "fsync %s", tmp);
 		goto fail;
@@ -307,6 +371,17 @@ static int bad_digest(struct error *err, const char *digest)
 		       digest ? digest : "(null)");
 }
 
+/* true when the blob at path is there and its content matches digest: a blob is never trusted
+   for being present, or a damaged one would outlive every rebuild and import of its content */
+static bool blob_intact(struct store *s, const char *digest, const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	struct error ignored;
+	return store_blob_verify(s, digest, &ignored) == 0;
+}
+
 int store_blob_commit(struct store *s, const char *tmp, int fd, const char *digest, struct error *err)
 {
 	char *dst = store_blob_path(s, digest);
@@ -317,8 +392,7 @@ int store_blob_commit(struct store *s, const char *tmp, int fd, const char *dige
 		unlink(tmp);
 		return -1;
 	}
-	struct stat st;
-	if (lstat(dst, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (blob_intact(s, digest, dst)) {
 		/* another writer got there first; same name, same content */
 		if (fd >= 0)
 			close(fd);
@@ -326,6 +400,7 @@ int store_blob_commit(struct store *s, const char *tmp, int fd, const char *dige
 		free(dst);
 		return 0;
 	}
+	/* absent, or damaged: ours replaces it */
 	char *dir = xasprintf("%s/blobs/sha256", s->root);
 	int r = commit_file(fd, tmp, dst, dir, err);
 	free(dir);
@@ -336,7 +411,10 @@ int store_blob_commit(struct store *s, const char *tmp, int fd, const char *dige
 int store_blob_put(struct store *s, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err)
 {
 	digest_buf(p, len, digest);
-	if (store_blob_has(s, digest))
+	char *path = store_blob_path(s, digest);
+	bool intact = blob_intact(s, digest, path);
+	free(path);
+	if (intact)
 		return 0;
 	char *tmp;
 	int fd;
@@ -570,31 +648,6 @@ int store_tag_del(struct store *s, const char *name, struct error *err)
 	}
 	free(path);
 	return r;
-}
-
-/* the names in dir, except "." and "..", appended to out */
-static int list_dir(const char *dir, struct strv *out, struct error *err)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return err_sys(err, "open %s", dir);
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir(d);
-		if (!e) {
-			if (errno) {
-				err_sys(err, "read %s", dir);
-				closedir(d);
-				return -1;
-			}
-			break;
-		}
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		strv_push(out, xstrdup(e->d_name));
-	}
-	closedir(d);
-	return 0;
 }
 
 int store_result_list(struct store *s, struct strv *out, struct error *err)
@@ -884,6 +937,18 @@ static int gc_follow(struct store *s, struct hexset *hs, const char *hex, struct
 	return 0;
 }
 
+/* true when the tmp entry name (PID.…, as store_tmpfile and store_tmpdir make them) belongs to a
+   process that is gone: what a killed writer left is freed at once, not after an hour */
+static bool tmp_dead(const char *name)
+{
+	char *end;
+	errno = 0;
+	long pid = strtol(name, &end, 10);
+	if (end == name || *end != '.' || errno || pid <= 0 || pid > INT_MAX)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *err)
 {
 	char *dir = xasprintf("%s/tmp", s->root);
@@ -896,7 +961,7 @@ static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *e
 		if (lstat(p, &st) < 0) {
 			if (errno != ENOENT)
 				rc = err_sys(err, "stat %s", p);
-		} else if (now - st.st_mtime > TMP_MAX_AGE) {
+		} else if (tmp_dead(names.v[i]) || now - st.st_mtime > TMP_MAX_AGE) {
 			if (S_ISDIR(st.st_mode)) {
 				rc = remove_tree(p, bytes, err);
 			} else if (unlink(p) == 0) {

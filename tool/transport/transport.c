@@ -21,6 +21,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cleanup.h"
 #include "error.h"
 #include "layer.h"
 #include "output.h"
@@ -431,6 +432,17 @@ static int layer_scan(struct lstream *ls, const char *label, struct error *err)
 		}
 		if (h && path_escapes(h)) {
 			err_set(err, "%s: entry %s: hard link to %s leaves the root", label, p, h);
+			goto out;
+		}
+		const char *base = strrchr(p, '/');
+		if (layer_whiteout_bad(base ? base + 1 : p)) {
+			err_set(err, "%s: entry %s: a whiteout that names no file", label, p);
+			goto out;
+		}
+		if (archive_entry_uid(ae) < 0 || (unsigned long long)archive_entry_uid(ae) > ID_MAX ||
+		    archive_entry_gid(ae) < 0 || (unsigned long long)archive_entry_gid(ae) > ID_MAX) {
+			err_set(err, "%s: entry %s: owner %lld:%lld out of range (ids go from 0 to %llu)", label, p,
+				(long long)archive_entry_uid(ae), (long long)archive_entry_gid(ae), ID_MAX);
 			goto out;
 		}
 		if (archive_read_data_skip(a) < ARCHIVE_WARN)
@@ -1450,6 +1462,7 @@ static int tmp_beside(const char *path, char **tmp, int *fd, struct error *err)
 		*tmp = NULL;
 		return -1;
 	}
+	cleanup_add(*tmp);
 	return 0;
 }
 
@@ -1465,6 +1478,7 @@ static int tmp_commit(char *tmp, int fd, const char *path, struct error *err)
 		rc = err_sys(err, "rename %s to %s", tmp, path);
 	if (rc < 0)
 		unlink(tmp);
+	cleanup_del(tmp);
 	free(tmp);
 	return rc;
 }
@@ -1473,6 +1487,7 @@ static void tmp_abort(char *tmp, int fd)
 {
 	close(fd);
 	unlink(tmp);
+	cleanup_del(tmp);
 	free(tmp);
 }
 
@@ -1572,6 +1587,7 @@ static int export_oci_dir(struct store *s, const struct image *im, const char *d
 			return -1;
 		}
 		fresh = 1;
+		cleanup_add(root);
 		if (chmod(root, 0755) < 0) {
 			err_sys(err, "chmod %s", root);
 			goto out;
@@ -1648,6 +1664,8 @@ static int export_oci_dir(struct store *s, const struct image *im, const char *d
 out:
 	if (fresh)
 		remove_tree_at(AT_FDCWD, root, NULL);
+	if (root)
+		cleanup_del(root);
 	free(root);
 	free(itext);
 	free(b);
