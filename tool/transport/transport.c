@@ -209,6 +209,7 @@ struct lstream {
 	size_t in_pos, in_len;
 	struct sha256 *rawh, *tarh;
 	long long rawsize, tarsize;
+	long long limit; /* the raw bytes there are (the file's size): reading more is an error */
 	int wfd;   /* a copy of the raw bytes, or of the gzip output, goes here; -1 for none */
 	int gzout; /* recompress the tar with the layer contract's gzip */
 	z_stream zout;
@@ -227,9 +228,15 @@ static int ls_fail(struct lstream *ls, const char *what)
 
 static ssize_t raw_fill(struct lstream *ls)
 {
-	ssize_t r = read_some(ls->fd, ls->in, IOBUF);
+	/* one byte past the limit at most: enough to see that the file grew, never more */
+	size_t want = IOBUF;
+	if (ls->limit - ls->rawsize + 1 < (long long)want)
+		want = (size_t)(ls->limit - ls->rawsize + 1);
+	ssize_t r = read_some(ls->fd, ls->in, want);
 	if (r < 0)
 		return err_sys(&ls->err, "read");
+	if (ls->rawsize + r > ls->limit)
+		return err_set(&ls->err, "changed while read: more than its %lld bytes", ls->limit);
 	if (r == 0) {
 		ls->raw_eof = 1;
 		return 0;
@@ -266,11 +273,13 @@ static int gz_feed(struct lstream *ls, const void *p, size_t n, int flush)
 	}
 }
 
-/* gzmode: whether fd holds gzip; wfd/gzout: where a copy goes (see struct lstream) */
-static int ls_open(struct lstream *ls, int fd, enum gzmode gzmode, int wfd, int gzout)
+/* gzmode: whether fd holds gzip; size: its bytes (never read past); wfd/gzout: where a copy goes
+   (see struct lstream) */
+static int ls_open(struct lstream *ls, int fd, long long size, enum gzmode gzmode, int wfd, int gzout)
 {
 	memset(ls, 0, sizeof *ls);
 	ls->fd = fd;
+	ls->limit = size;
 	ls->wfd = wfd;
 	ls->gzout = gzout && wfd >= 0;
 	ls->in = xmalloc(IOBUF);
@@ -461,6 +470,7 @@ out:
 /* what a layer read from outside must be */
 struct layer_want {
 	const char *path;     /* the file */
+	const char *name;     /* the file as messages name it (its name in an archive) */
 	const char *digest;   /* the blob's digest, or NULL when unknown (docker-archive) */
 	long long size;       /* its size, or -1 */
 	const char *diff_id;  /* what the config says */
@@ -487,15 +497,13 @@ static int ingest_layer(struct stage *st, const struct layer_want *w, struct lay
 	char label[DIGEST_SIZE + 16], blabel[DIGEST_SIZE + 16];
 	snprintf(label, sizeof label, "layer %s", w->digest ? w->digest : w->diff_id);
 	snprintf(blabel, sizeof blabel, "blob %s", w->digest ? w->digest : w->diff_id);
-	int fd = open(w->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(err, "%s: %s", blabel, w->path);
+	char *what = xasprintf("%s: %s", blabel, w->name);
+	int fd;
 	struct stat sb;
-	if (fstat(fd, &sb) < 0) {
-		err_sys(err, "%s: %s", blabel, w->path);
-		close(fd);
+	int r = open_regular(w->path, what, true, &fd, &sb, err);
+	free(what);
+	if (r < 0)
 		return -1;
-	}
 	if (w->size >= 0 && sb.st_size != w->size) {
 		size_error(err, blabel, sb.st_size, w->size);
 		close(fd);
@@ -508,7 +516,7 @@ static int ingest_layer(struct stage *st, const struct layer_want *w, struct lay
 		return -1;
 	}
 	struct lstream ls;
-	int rc = ls_open(&ls, fd, w->gz, tfd, w->recompress);
+	int rc = ls_open(&ls, fd, sb.st_size, w->gz, tfd, w->recompress);
 	if (rc < 0)
 		*err = ls.err;
 	else if ((rc = layer_scan(&ls, label, err)) == 0 && (rc = ls_finish(&ls)) < 0)
@@ -574,34 +582,29 @@ static char *src_path(struct srcdir *d, const char *rel, struct error *err)
 	}
 	size_t n = strlen(d->real);
 	int inside = strncmp(r, d->real, n) == 0 && r[n] == '/';
-	free(r);
+	free(p);
 	if (!inside) {
 		err_set(err, "%s: path leaves the archive", rel);
-		free(p);
+		free(r);
 		return NULL;
 	}
-	return p;
+	/* resolved: what is opened is what was checked (the folder is ours, nothing changes it) */
+	return r;
 }
 
-/* a whole small file; size is checked against want (-1: any) */
+/* a whole small regular file (no symlink, fifo or device); size is checked against want (-1: any) */
 static char *read_small(const char *path, const char *what, long long want, size_t *len, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err_sys(err, "%s", what);
-		return NULL;
-	}
+	int fd;
 	struct stat sb;
+	if (open_regular(path, what, true, &fd, &sb, err) < 0)
+		return NULL;
 	char *p = NULL;
-	if (fstat(fd, &sb) < 0) {
-		err_sys(err, "%s", what);
-		goto out;
-	}
 	if (want >= 0 && sb.st_size != want) {
 		size_error(err, what, sb.st_size, want);
 		goto out;
 	}
-	if (!S_ISREG(sb.st_mode) || sb.st_size > JSON_LIMIT) {
+	if (sb.st_size > JSON_LIMIT) {
 		err_set(err, "%s: not a JSON document of at most %d bytes", what, JSON_LIMIT);
 		goto out;
 	}
@@ -846,14 +849,16 @@ static int import_layout(struct stage *st, struct srcdir *d, const char *tag, ch
 		}
 		char *rel = xasprintf("blobs/sha256/%s", w.digest + 7);
 		char *path = src_path(d, rel, err);
-		free(rel);
 		if (!path) {
+			free(rel);
 			err_wrap(err, "blob %s", w.digest);
 			goto out;
 		}
 		w.path = path;
+		w.name = d->real ? rel : path;
 		w.diff_id = json_string_value(json_array_get(ids, i));
 		int r = ingest_layer(st, &w, &g, err);
+		free(rel);
 		free(path);
 		if (r < 0)
 			goto out;
@@ -972,7 +977,7 @@ static int import_docker(struct stage *st, struct srcdir *d, const char *want, c
 		char *path = src_path(d, lf, err);
 		if (!path)
 			goto out;
-		struct layer_want w = {.path = path, .size = -1, .gz = GZ_AUTO, .recompress = 1};
+		struct layer_want w = {.path = path, .name = lf, .size = -1, .gz = GZ_AUTO, .recompress = 1};
 		struct layer_got g;
 		w.diff_id = json_string_value(json_array_get(ids, i));
 		int r = ingest_layer(st, &w, &g, err);
@@ -1299,6 +1304,11 @@ int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], st
 	} else {
 		if (S_ISDIR(sb.st_mode)) {
 			err_set(err, "%s: is a directory, want an archive", r.path);
+			goto out;
+		}
+		/* a fifo would block the read, a device would never end */
+		if (!S_ISREG(sb.st_mode)) {
+			err_set(err, "%s: not a regular file", r.path);
 			goto out;
 		}
 		if (store_tmpdir(s, &tmpdir, err) < 0)
@@ -1831,7 +1841,7 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 		struct lstream ls;
 		const void *p;
 		ssize_t r;
-		rc = ls_open(&ls, fd, gz, -1, 0);
+		rc = ls_open(&ls, fd, size, gz, -1, 0);
 		if (rc == 0 && pass == 1)
 			rc = tarw_header(t, name, tarsize, err);
 		else if (rc < 0)
