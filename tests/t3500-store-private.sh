@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 9
+# checks: 8
 # issue 6.1: the store holds extracted layers with an image's setuid binaries, device nodes and
 # world-writable directories, so the store root and its folders are its owner's only (0700),
 # checked and repaired whenever a command opens it; another user reaches nothing in it.

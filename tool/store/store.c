@@ -139,7 +139,8 @@ static int list_dir(const char *dir, struct strv *out, struct error *err)
 
 /* The store keeps extracted layers with their set-id binaries, device nodes and world-writable
    directories: no one but its owner may reach into it (containers/storage keeps its root 0700).
-   A directory with a wider mode is repaired; a read-only store is left as it is. */
+   A directory with a wider mode is repaired by its owner; a read-only store, or one another user
+   opened up to this one (for the keys-only pass, say), is left as it is. */
 static int private_dir(const char *path, struct error *err)
 {
 	struct stat st;
@@ -149,7 +150,7 @@ static int private_dir(const char *path, struct error *err)
 		errno = ENOTDIR;
 		return err_sys(err, "store %s", path);
 	}
-	if ((st.st_mode & 07777) == 0700 || chmod(path, 0700) == 0 || errno == EROFS)
+	if ((st.st_mode & 07777) == 0700 || chmod(path, 0700) == 0 || errno == EROFS || st.st_uid != geteuid())
 		return 0;
 	return err_sys(err, "store %s: mode %04o, want 0700", path, (unsigned)(st.st_mode & 07777));
 }
