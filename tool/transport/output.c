@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "error.h"
 #include "util.h"
 
@@ -211,6 +212,8 @@ int outfile_open(struct outfile *f, const char *path, struct error *err)
 		outfile_abort(f);
 		return -1;
 	}
+	/* SIGINT or SIGTERM removes it too */
+	cleanup_add(f->tmp);
 	return 0;
 }
 
@@ -228,6 +231,7 @@ int outfile_commit(struct outfile *f, struct error *err)
 		outfile_abort(f);
 		return -1;
 	}
+	cleanup_del(f->tmp);
 	free(f->tmp);
 	free(f->path);
 	f->tmp = f->path = NULL;
@@ -239,8 +243,10 @@ void outfile_abort(struct outfile *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	if (f->tmp)
+	if (f->tmp) {
 		unlink(f->tmp);
+		cleanup_del(f->tmp);
+	}
 	free(f->tmp);
 	free(f->path);
 	f->tmp = f->path = NULL;

@@ -2012,8 +2012,15 @@ static int export_rootfs(struct store *s, const struct image *im, const struct o
 		dir = xstrdup(o->path); /* as docker's local exporter: into the directory there */
 	} else if (o->kind == OUT_ROOTFS_DIR) {
 		tmp = xasprintf("%s.tmp-XXXXXX", o->path);
-		if (!mkdtemp(tmp) || chmod(tmp, 0755) < 0) {
+		if (!mkdtemp(tmp)) {
 			err_sys(err, "create %s", tmp);
+			free(tmp);
+			tmp = NULL;
+			goto out;
+		}
+		cleanup_add(tmp);
+		if (chmod(tmp, 0755) < 0) {
+			err_sys(err, "chmod %s", tmp);
 			goto out;
 		}
 		dir = xstrdup(tmp);
@@ -2035,6 +2042,8 @@ static int export_rootfs(struct store *s, const struct image *im, const struct o
 			err_sys(err, "rename %s to %s", tmp, o->path);
 			goto out;
 		}
+		if (tmp)
+			cleanup_del(tmp);
 		free(tmp);
 		tmp = NULL;
 		rc = 0;
@@ -2055,9 +2064,10 @@ out:
 	tarw_close(&t, NULL);
 	if (rc < 0)
 		outfile_abort(&f);
-	if (tmp && o->kind == OUT_ROOTFS_DIR)
+	if (tmp && o->kind == OUT_ROOTFS_DIR) {
 		remove_tree_at(AT_FDCWD, tmp, NULL);
-	else if (tmp)
+		cleanup_del(tmp);
+	} else if (tmp)
 		store_tmp_discard(s, tmp);
 	free(tmp);
 	free(dir);
