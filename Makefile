@@ -37,6 +37,10 @@ TESTS = $(patsubst tests/%.c,%,$(filter-out tests/fuzz_front.c,$(wildcard tests/
 
 all: strata
 
+# a configure that changed (a new library) rewrites config.mk, and make restarts with it
+config.mk: configure
+	./configure --prefix=$(PREFIX) CC=$(CC)
+
 strata: $(OBJ)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(OBJ) $(DEP_LIBS)
