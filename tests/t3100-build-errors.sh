@@ -50,8 +50,8 @@ b fromimage 'FROM base:1\nCOPY --from=nosuch /a /b\n' \
 	"strata: ctx-fromimage/Dockerfile:2:1: image nosuch:latest: not in the store (strata import it first)"
 b fromstage 'FROM base:1 AS a\nFROM base:1\nCOPY --from=a /nosuch /b\n' \
 	"strata: ctx-fromstage/Dockerfile:3:1: /nosuch: not found in stage a"
-b run 'FROM base:1\nRUN true\n' \
-	"strata: ctx-run/Dockerfile:2:1: RUN is not supported yet: this strata builds FROM, COPY, ADD and metadata instructions"
+b run 'FROM base:1\nRUN --network=none ["/bin/busybox", "sh", "-c", "exit 3"]\n' \
+	"strata: ctx-run/Dockerfile:2:1: RUN exited with status 3"
 mkdir -p ctx-chown2 && echo x >ctx-chown2/f
 b chown2 'FROM base:1\nCOPY --chown=nobody f /x\n' \
 	"strata: ctx-chown2/Dockerfile:2:1: unable to find user nobody: no matching entries in etc/passwd"

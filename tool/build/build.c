@@ -13,6 +13,7 @@
 #include "error.h"
 #include "exec.h"
 #include "exec_copy.h"
+#include "exec_run.h"
 #include "expand.h"
 #include "ignore.h"
 #include "image.h"
@@ -49,6 +50,7 @@ struct bctx {
 	struct progress *prog;
 	char *tmpdir;
 	bool keys;                  /* the keys-only pass: nothing is built */
+	struct run_opts run;
 };
 
 static double now(void)
@@ -271,7 +273,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		goto out;
 	}
 	struct exec x = {.a = sa, .s = b->s, .step = s, .img = &bs->img, .cmd_set = bs->cmd_set, .src = src,
-			 .tmpdir = b->tmpdir, .epoch = b->epoch};
+			 .tmpdir = b->tmpdir, .epoch = b->epoch, .run = &b->run};
 	if (ex->run(&x, err) < 0)
 		goto out;
 	bs->cmd_set = x.cmd_set;
@@ -445,6 +447,8 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	b->o = o;
 	b->keys = keys;
 	b->ctxdir = o->context;
+	b->run.net = o->network;
+	b->run.quiet = o->quiet || o->progress == PROGRESS_QUIET;
 	struct stat st;
 	if (stat(o->context, &st) < 0)
 		return err_sys(err, "context %s", o->context);
@@ -473,11 +477,11 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		if (!s->needed)
 			continue;
 		b->total += s->nsteps;
-		for (size_t k = 0; k < s->nsteps && !keys; k++)
-			if (s->steps[k].instr == I_RUN)
-				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col,
-					 "RUN is not supported yet: this strata builds FROM, COPY, ADD and metadata "
-					 "instructions");
+		/* a RUN's flags are checked before the first step runs */
+		for (size_t k = 0; k < s->nsteps; k++)
+			if (s->steps[k].instr == I_RUN && exec_run_check(&s->steps[k], err) < 0)
+				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col, "%s",
+					 err->msg);
 	}
 	if (b->p->unused_args && !o->quiet)
 		warn("build args not consumed by any ARG: %s", b->p->unused_args);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "env.h"
+#include "sandbox.h"
 
 struct arena;
 struct error;
@@ -26,6 +27,7 @@ struct build_opts {
 	const char *platform;
 	bool no_cache;
 	bool quiet;
+	enum sandbox_net network;   /* --network: RUN's default */
 	int progress;               /* enum progress_mode (progress.h) unless quiet */
 };
 

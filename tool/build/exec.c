@@ -5,6 +5,7 @@
 
 #include "exec_copy.h"
 #include "exec_meta.h"
+#include "exec_run.h"
 #include "image.h"
 #include "layer.h"
 #include "store.h"
@@ -21,6 +22,7 @@ static const struct executor executors[] = {
 	{I_LABEL, exec_meta},
 	{I_MAINTAINER, exec_meta},
 	{I_ONBUILD, exec_meta},
+	{I_RUN, exec_run},
 	{I_SHELL, exec_meta},
 	{I_STOPSIGNAL, exec_meta},
 	{I_USER, exec_meta},

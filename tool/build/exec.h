@@ -15,6 +15,7 @@ struct copy_src;
 struct error;
 struct image;
 struct layer_entry;
+struct run_opts;
 struct step;
 struct store;
 
@@ -28,6 +29,7 @@ struct exec {
 	struct copy_src *src;       /* COPY/ADD: the sources, collected (and hashed) by the caller */
 	const char *tmpdir;         /* this build's scratch directory in the store (ADD extracts here) */
 	long long epoch;            /* SOURCE_DATE_EPOCH of the layer contract */
+	const struct run_opts *run; /* RUN: the build's network, secrets and output settings */
 };
 
 struct executor {

@@ -49,45 +49,68 @@ int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **d
 	return r;
 }
 
+int rootfs_lowers(struct store *s, const struct image *im, const char *dir, char ***names, size_t *nnames,
+		  struct error *err)
+{
+	size_t n = image_nlayers(im), nl = 0;
+	char **dirs = xcalloc(n + 1, sizeof *dirs);
+	*names = xcalloc(n + 1, sizeof **names);
+	int rc = -1;
+	for (size_t i = 0; i < n; i++)
+		if (rootfs_layer_dir(s, im, i, &dirs[i], err) < 0)
+			goto out;
+	/* names[0] is the top. A layer that comes again (images repeat the empty layer) is stacked
+	   once, at its topmost place: overlayfs refuses a directory twice, and the lower copy could
+	   only show what the upper one already shows. */
+	for (size_t i = n; i-- > 0;) {
+		bool seen = false;
+		for (size_t k = i + 1; k < n && !seen; k++)
+			seen = !strcmp(dirs[k], dirs[i]);
+		if (seen)
+			continue;
+		char *name = xasprintf("%zu", nl);
+		char *link = xasprintf("%s/%s", dir, name);
+		int sl = symlink(dirs[i], link);
+		free(link);
+		if (sl < 0) {
+			free(name);
+			err_sys(err, "symlink in %s", dir);
+			goto out;
+		}
+		(*names)[nl++] = name;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i]);
+	free(dirs);
+	if (rc < 0) {
+		for (size_t i = 0; i < nl; i++)
+			free((*names)[i]);
+		free(*names);
+		*names = NULL;
+		nl = 0;
+	}
+	*nnames = nl;
+	return rc;
+}
+
 int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, struct error *err)
 {
 	struct rootfs *r = xcalloc(1, sizeof *r);
 	r->s = s;
-	size_t n = image_nlayers(im);
-	char **dirs = xcalloc(n + 1, sizeof *dirs);
-	const char **lowers = xcalloc(n + 2, sizeof *lowers);
-	char **names = xcalloc(n + 2, sizeof *names);
+	char **names = NULL;
 	size_t nl = 0;
 	int rc = -1;
 	if (store_tmpdir(s, &r->mp, err) < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++)
-		if (rootfs_layer_dir(s, im, i, &dirs[i], err) < 0)
+	if (image_nlayers(im) > 0) {
+		if (store_tmpdir(s, &r->links, err) < 0 || rootfs_lowers(s, im, r->links, &names, &nl, err) < 0)
 			goto out;
-	if (n > 0) {
-		if (store_tmpdir(s, &r->links, err) < 0)
-			goto out;
-		/* lowers[0] is the top. A layer that comes again (images repeat the empty layer) is
-		   stacked once, at its topmost place: overlayfs refuses a directory twice, and the
-		   lower copy could only show what the upper one already shows. An empty bottom layer
-		   makes two lowers for a one-layer image: overlayfs wants two without an upper. */
-		for (size_t i = n; i-- > 0;) {
-			bool seen = false;
-			for (size_t k = i + 1; k < n && !seen; k++)
-				seen = !strcmp(dirs[k], dirs[i]);
-			if (seen)
-				continue;
-			names[nl] = xasprintf("%zu", nl);
-			char *link = xasprintf("%s/%s", r->links, names[nl]);
-			int sl = symlink(dirs[i], link);
-			free(link);
-			if (sl < 0) {
-				err_sys(err, "symlink in %s", r->links);
-				goto out;
-			}
-			lowers[nl] = names[nl];
-			nl++;
-		}
+		/* an empty bottom layer makes two lowers for a one-layer image: overlayfs wants two
+		   without an upper */
+		names = xrealloc(names, (nl + 1) * sizeof *names);
+		names[nl++] = xstrdup("empty");
 		char *empty = xasprintf("%s/empty", r->links);
 		int mk = mkdir(empty, 0755);
 		free(empty);
@@ -95,19 +118,14 @@ int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, st
 			err_sys(err, "mkdir in %s", r->links);
 			goto out;
 		}
-		lowers[nl++] = "empty";
-		if (sys_overlay_ro(r->links, lowers, nl, r->mp, err) < 0)
+		if (sys_overlay_ro(r->links, (const char *const *)names, nl, r->mp, err) < 0)
 			goto out;
 		r->mounted = 1;
 	}
 	rc = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		free(dirs[i]);
-	for (size_t i = 0; i < n + 2; i++)
+	for (size_t i = 0; i < nl; i++)
 		free(names[i]);
-	free(dirs);
-	free(lowers);
 	free(names);
 	if (rc < 0) {
 		rootfs_close(r);

@@ -12,6 +12,11 @@ struct rootfs;
 
 /* mount the filesystem of im; the process must be in a private mount namespace (sys_private_mounts) */
 int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, struct error *err);
+/* the extracted layers of im as overlayfs lower directories: symlinks "0", "1", ... made in dir (short
+   names, so many layers fit one mount's options), topmost first, each layer once; *names (malloc'd, as
+   its strings) and *n; an image without layers gives none */
+int rootfs_lowers(struct store *s, const struct image *im, const char *dir, char ***names, size_t *n,
+		  struct error *err);
 /* where it is mounted */
 const char *rootfs_path(const struct rootfs *r);
 /* unmount and free; NULL is fine */

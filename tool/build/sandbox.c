@@ -21,7 +21,7 @@ enum op_kind { OP_OVERLAY, OP_ROOT_BIND, OP_PROC, OP_SYS, OP_DEV, OP_BIND, OP_TM
 struct op {
 	enum op_kind kind;
 	char *src, *dst, *opts;
-	bool ro;
+	bool ro, mkpoint;
 	char **lowers;     /* OP_OVERLAY: lowers, then upper and work, relative to src */
 	size_t nlowers;
 };
@@ -33,7 +33,6 @@ struct sandbox {
 	/* the first process's view while it runs */
 	const struct sandbox_cmd *cmd;
 	int go_fd, report_fd, out_fd;
-	pid_t parent;
 };
 
 int sandbox_net_parse(const char *s, enum sandbox_net *out)
@@ -123,6 +122,12 @@ void sandbox_bind(struct sandbox *sb, const char *src, const char *dst, bool ro)
 	o->src = xstrdup(src);
 	o->dst = xstrdup(dst);
 	o->ro = ro;
+}
+
+void sandbox_bind_new(struct sandbox *sb, const char *src, const char *dst, bool ro)
+{
+	sandbox_bind(sb, src, dst, ro);
+	sb->ops[sb->n - 1].mkpoint = true;
 }
 
 void sandbox_tmpfs(struct sandbox *sb, const char *dst, const char *opts)
@@ -262,7 +267,10 @@ static int run_op(struct sandbox *sb, const struct op *o, struct error *err)
 		r = setup_dev(sb, err);
 		break;
 	case OP_BIND:
-		r = sys_bind(o->src, dst, SYS_REC | (o->ro ? SYS_RDONLY : 0), err);
+		if (o->mkpoint && mkdir(dst, 0755) < 0 && errno != EEXIST)
+			r = err_sys(err, "mkdir %s", dst);
+		else
+			r = sys_bind(o->src, dst, SYS_REC | (o->ro ? SYS_RDONLY : 0), err);
 		break;
 	case OP_TMPFS:
 		r = sys_mount("tmpfs", dst, "tmpfs", SYS_NOSUID | SYS_NODEV, o->opts, err);
@@ -319,7 +327,7 @@ static void command(struct sandbox *sb)
 	}
 	char *prog = find_exec(c);
 	if (!prog) {
-		report(sb, "E%s: not found in PATH", c->argv[0]);
+		report(sb, "Ecannot run %s: not found in PATH", c->argv[0]);
 		_exit(127);
 	}
 	if (sys_seccomp_default(&err) < 0) {
@@ -328,7 +336,7 @@ static void command(struct sandbox *sb)
 	}
 	sys_cloexec_from(3);
 	execve(prog, (char *const *)c->argv, (char *const *)c->envp);
-	report(sb, "E%s: %s", prog, strerror(errno));
+	report(sb, "Ecannot run %s: %s", prog, strerror(errno));
 	_exit(127);
 }
 
@@ -371,7 +379,8 @@ static int first_process(void *arg)
 	struct sandbox *sb = arg;
 	const struct sandbox_cmd *c = sb->cmd;
 	struct error err;
-	if (sys_die_with_parent(sb->parent) < 0)
+	/* a parent that died before this reads as the end of the go pipe */
+	if (sys_die_with_parent() < 0)
 		_exit(125);
 	char go;
 	if (read(sb->go_fd, &go, 1) != 1)
@@ -524,7 +533,6 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_cmd *c, struct sandbox_
 	sb->go_fd = go[0];
 	sb->report_fd = rep[1];
 	sb->out_fd = out[1];
-	sb->parent = getpid();
 	stop_signal = 0;
 	stop_pid = 0;
 	for (int i = 0; i < 3; i++)

@@ -43,6 +43,8 @@ void sandbox_sys(struct sandbox *sb);
 void sandbox_dev(struct sandbox *sb);
 /* bind host path src (file or directory) at dst */
 void sandbox_bind(struct sandbox *sb, const char *src, const char *dst, bool ro);
+/* the same, making dst (a directory) first: for a mount point on the sandbox's own /dev */
+void sandbox_bind_new(struct sandbox *sb, const char *src, const char *dst, bool ro);
 /* a tmpfs at dst with mount options opts (NULL: none) */
 void sandbox_tmpfs(struct sandbox *sb, const char *dst, const char *opts);
 

@@ -192,12 +192,9 @@ int sys_loopback_up(struct error *err)
 	return r;
 }
 
-int sys_die_with_parent(pid_t parent)
+int sys_die_with_parent(void)
 {
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-		return -1;
-	/* the parent may have died before the call: then no signal comes */
-	return getppid() == parent ? 0 : -1;
+	return prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ? -1 : 0;
 }
 
 /* docker's default capabilities (moby oci/caps/defaults.go) */

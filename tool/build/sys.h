@@ -46,8 +46,8 @@ int sys_pivot(const char *root, struct error *err);
 int sys_sethostname(const char *name, struct error *err);
 /* bring the loopback interface of this network namespace up */
 int sys_loopback_up(struct error *err);
-/* die with SIGKILL when the parent dies; -1 when the parent is already gone */
-int sys_die_with_parent(pid_t parent);
+/* die with SIGKILL when the parent dies (a parent gone before the call sends nothing: check) */
+int sys_die_with_parent(void);
 /* drop every capability outside docker's default set from the bounding set, and the inheritable and
    ambient sets */
 int sys_caps_default(struct error *err);

@@ -10,6 +10,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "error.h"
+#include "sandbox.h"
 #include "output.h"
 #include "platform.h"
 #include "progress.h"
@@ -28,7 +29,8 @@ static const char usage[] =
 	"      --platform OS/ARCH   the target platform (default: the host's)\n"
 	"      --no-cache           rebuild every step\n"
 	"      --pull=never         use the store's images only (the only choice until registries exist)\n"
-	"      --network MODE       default, none or host (for RUN, later)\n"
+	"      --network MODE       RUN's network: default (outbound through slirp4netns),\n"
+	"                           none or host\n"
 	"  -o, --output DEST        also write the image to DEST (repeatable): oci:DIR[:TAG],\n"
 	"                           oci-archive:FILE|-, docker-archive:FILE|-, or docker's\n"
 	"                           type=oci|docker|tar|local,dest=PATH\n"
@@ -176,7 +178,7 @@ int cmd_build(int argc, char **argv)
 			o.no_cache = true;
 			break;
 		case NETWORK:
-			if (strcmp(optarg, "default") && strcmp(optarg, "none") && strcmp(optarg, "host"))
+			if (sandbox_net_parse(optarg, &o.network) < 0)
 				fatal("build: --network must be default, none or host, not '%s'", optarg);
 			break;
 		case IIDFILE:

@@ -1,0 +1,402 @@
+#include "exec_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "copy.h"
+#include "error.h"
+#include "exec.h"
+#include "image.h"
+#include "layer.h"
+#include "plan.h"
+#include "rootfs.h"
+#include "store.h"
+#include "upper.h"
+#include "user.h"
+#include "util.h"
+
+/* the host name every RUN sees, BuildKit's */
+#define RUN_HOSTNAME "buildkitsandbox"
+/* the lines of output a failure quotes */
+enum { TAIL_LINES = 3, TAIL_BYTES = 4096 };
+
+struct run {
+	struct arena *a;
+	struct store *s;
+	const char *view;        /* the parent's filesystem, read-only, for lookups */
+	char *dir;               /* this run's scratch directory in the store */
+	char *stub;              /* dir/stub: the top lower, holding the mount points the parent lacks */
+	bool quiet;
+	char tail[TAIL_BYTES];   /* the last bytes of output */
+	size_t tlen;
+};
+
+static void on_output(void *ctx, const char *p, size_t n)
+{
+	struct run *r = ctx;
+	if (!r->quiet)
+		(void)!write_all(2, p, n);
+	if (n >= TAIL_BYTES) {
+		memcpy(r->tail, p + n - TAIL_BYTES, TAIL_BYTES);
+		r->tlen = TAIL_BYTES;
+		return;
+	}
+	if (r->tlen + n > TAIL_BYTES) {
+		size_t drop = r->tlen + n - TAIL_BYTES;
+		memmove(r->tail, r->tail + drop, r->tlen - drop);
+		r->tlen -= drop;
+	}
+	memcpy(r->tail + r->tlen, p, n);
+	r->tlen += n;
+}
+
+/* the last lines of output on one line: "a | b | c" (control bytes as spaces) */
+static char *tail_lines(struct run *r)
+{
+	size_t end = r->tlen;
+	while (end && (r->tail[end - 1] == '\n' || r->tail[end - 1] == '\r'))
+		end--;
+	size_t start = end;
+	int lines = 0;
+	while (start && lines < TAIL_LINES) {
+		if (r->tail[start - 1] == '\n' && ++lines == TAIL_LINES)
+			break;
+		start--;
+	}
+	struct buf b;
+	buf_init(&b, r->a);
+	buf_puts(&b, "");
+	for (size_t i = start; i < end; i++) {
+		unsigned char c = (unsigned char)r->tail[i];
+		if (c == '\n')
+			buf_puts(&b, " | ");
+		else
+			buf_putc(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+	}
+	return b.s;
+}
+
+/* the metadata of the parent's directory at rel (relative), copied onto the stub's, so the merged
+   view shows the parent's; a directory the parent lacks is root's 0755 */
+static int stub_dir(struct run *r, const char *rel, struct error *err)
+{
+	char *p = arena_printf(r->a, "%s/%s", r->stub, rel);
+	struct stat st;
+	if (lstat(p, &st) == 0)
+		return 0;
+	struct stat ps;
+	bool has = lstat(arena_printf(r->a, "%s/%s", r->view, rel), &ps) == 0;
+	if (has && !S_ISDIR(ps.st_mode))
+		return err_set(err, "cannot mount below /%s: not a directory in the image", rel);
+	if (mkdir(p, 0755) < 0)
+		return err_sys(err, "mkdir %s", p);
+	if (has && (lchown(p, ps.st_uid, ps.st_gid) < 0 || chmod(p, ps.st_mode & 07777) < 0))
+		return err_sys(err, "stub %s", p);
+	return 0;
+}
+
+/* where target (absolute) is in the parent, symlinks resolved inside it; when the parent lacks it,
+   a stub (directory or empty file) is made in the stub layer with its parents; the resolved absolute
+   path into *at */
+static int mount_point(struct run *r, const char *target, bool dir, const char **at, struct error *err)
+{
+	char *rel = copy_resolve(r->a, r->view, target + 1);
+	if (!rel)
+		return err_set(err, "cannot mount at %s: it leads nowhere in the image", target);
+	*at = arena_printf(r->a, "/%s", rel);
+	if (!*rel)
+		return err_set(err, "cannot mount at /");
+	struct stat st;
+	if (lstat(arena_printf(r->a, "%s/%s", r->view, rel), &st) == 0) {
+		if (dir != !!S_ISDIR(st.st_mode))
+			return err_set(err, "cannot mount at %s: %s in the image", target,
+				       dir ? "not a directory" : "a directory");
+		return 0;
+	}
+	for (char *s = rel; (s = strchr(s, '/')); s++) {
+		*s = 0;
+		int rc = stub_dir(r, rel, err);
+		*s = '/';
+		if (rc < 0)
+			return -1;
+	}
+	char *p = arena_printf(r->a, "%s/%s", r->stub, rel);
+	if (dir)
+		return stub_dir(r, rel, err);
+	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno != EEXIST)
+		return err_sys(err, "stub %s", p);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+/* a file of this run's scratch directory holding data */
+static char *run_file(struct run *r, const char *name, const char *data, struct error *err)
+{
+	char *p = arena_printf(r->a, "%s/files/%s", r->dir, name);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, data, strlen(data)) < 0 || fchmod(fd, 0644) < 0) {
+		err_sys(err, "write %s", p);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	close(fd);
+	return p;
+}
+
+static const char *resolv_conf(struct run *r, enum sandbox_net net)
+{
+	if (net == SANDBOX_NET_DEFAULT)
+		return "nameserver 10.0.2.3\n"; /* slirp4netns's DNS */
+	size_t len;
+	char *host = read_file("/etc/resolv.conf", &len);
+	const char *s = host ? arena_strdup(r->a, host) : "";
+	free(host);
+	return s;
+}
+
+/* the command: exec form as is; shell form through SHELL, with BuildKit's rules for heredocs */
+static int command(struct run *r, struct exec *x, const char ***argv, struct error *err)
+{
+	const struct step *s = x->step;
+	struct strv v;
+	strv_init(&v, r->a);
+	if (s->json) {
+		if (s->node->nheredocs)
+			return err_set(err, "heredocs need the shell form of RUN");
+		for (size_t i = 0; i < s->nargs; i++)
+			strv_push(&v, (char *)s->args[i]);
+		if (!v.n)
+			return err_set(err, "RUN [] has no command");
+		strv_push(&v, NULL);
+		*argv = (const char **)v.v;
+		return 0;
+	}
+	const char **shell;
+	size_t nsh = image_list(x->img, "Shell", r->a, &shell);
+	if (nsh == 0) {
+		static const char *const sh[] = {"/bin/sh", "-c"};
+		shell = (const char **)sh;
+		nsh = 2;
+	}
+	for (size_t i = 0; i < nsh; i++)
+		strv_push(&v, (char *)shell[i]);
+	const char *script = s->nargs ? s->args[0] : "";
+	if (s->node->nheredocs) {
+		const struct heredoc *h = &s->node->heredocs[0];
+		struct heredoc m;
+		const char *merr;
+		if (heredoc_marker(r->a, script, &m, &merr) == 1) {
+			/* the command is one heredoc: its body is the script (tabs chomped for <<-) */
+			struct buf body;
+			buf_init(&body, r->a);
+			buf_puts(&body, "");
+			for (const char *p = h->content; *p;) {
+				const char *nl = strchr(p, '\n');
+				size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+				const char *q = p;
+				if (h->chomp)
+					while (q < p + len && *q == '\t')
+						q++;
+				buf_putn(&body, q, len - (size_t)(q - p));
+				p += len;
+			}
+			if (!strncmp(body.s, "#!", 2)) {
+				/* a script with its own interpreter runs as a file, from /dev/pipes */
+				char *p = arena_printf(r->a, "%s/pipes/%s", r->dir, h->name);
+				if (strchr(h->name, '/'))
+					return err_set(err, "heredoc name %s: no '/' allowed", h->name);
+				int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+				if (fd < 0 || write_all(fd, body.s, body.len) < 0 || fchmod(fd, 0755) < 0) {
+					if (fd >= 0)
+						close(fd);
+					return err_sys(err, "write %s", p);
+				}
+				close(fd);
+				v.n = 0;
+				strv_push(&v, arena_printf(r->a, "/dev/pipes/%s", h->name));
+				strv_push(&v, NULL);
+				*argv = (const char **)v.v;
+				return 0;
+			}
+			script = body.s;
+		} else {
+			/* heredocs within a command line: the shell reads their bodies after it */
+			struct buf full;
+			buf_init(&full, r->a);
+			buf_puts(&full, script);
+			for (size_t i = 0; i < s->node->nheredocs; i++) {
+				buf_putc(&full, '\n');
+				buf_puts(&full, s->node->heredocs[i].content);
+				buf_puts(&full, s->node->heredocs[i].name);
+			}
+			script = full.s;
+		}
+	}
+	strv_push(&v, (char *)script);
+	strv_push(&v, NULL);
+	*argv = (const char **)v.v;
+	return 0;
+}
+
+static bool has_var(struct strv *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], name, n) && env->v[i][n] == '=')
+			return true;
+	return false;
+}
+
+/* the command's environment: the image's Env, the build args in scope that Env does not set,
+   SOURCE_DATE_EPOCH, and HOME from the user's passwd entry unless set */
+static const char **environment(struct run *r, struct exec *x, const struct user_ids *u)
+{
+	struct strv env;
+	strv_init(&env, r->a);
+	const char **list;
+	size_t n = image_list(x->img, "Env", r->a, &list);
+	for (size_t i = 0; i < n; i++)
+		if (list[i] && strchr(list[i], '='))
+			strv_push(&env, (char *)list[i]);
+	const struct env *args = x->step->args_env;
+	for (size_t i = 0; args && i < args->n; i++)
+		if (args->v[i].value && !has_var(&env, args->v[i].name))
+			strv_push(&env, arena_printf(r->a, "%s=%s", args->v[i].name, args->v[i].value));
+	if (!has_var(&env, "SOURCE_DATE_EPOCH"))
+		strv_push(&env, arena_printf(r->a, "SOURCE_DATE_EPOCH=%lld", x->epoch));
+	if (!has_var(&env, "HOME"))
+		strv_push(&env, arena_printf(r->a, "HOME=%s", u->home));
+	strv_push(&env, NULL);
+	return (const char **)env.v;
+}
+
+int exec_run_check(const struct step *s, struct error *err)
+{
+	enum sandbox_net net;
+	const char *nf = step_flag(s, "network");
+	if (nf && sandbox_net_parse(nf, &net) < 0)
+		return err_set(err, "RUN --network=%s: want default, none or host", nf);
+	const char *sec = step_flag(s, "security");
+	if (sec && strcmp(sec, "sandbox") != 0)
+		return err_set(err, "RUN --security=%s: only sandbox is allowed", sec);
+	if (step_flag(s, "mount"))
+		return err_set(err, "RUN --mount is not supported yet");
+	return 0;
+}
+
+int exec_run(struct exec *x, struct error *err)
+{
+	const struct step *s = x->step;
+	struct run r = {.a = x->a, .s = x->s, .quiet = x->run && x->run->quiet};
+	struct rootfs *view = NULL;
+	struct sandbox *sb = NULL;
+	char **lowers = NULL;
+	size_t nl = 0;
+	int rc = -1;
+	enum sandbox_net net = x->run ? x->run->net : SANDBOX_NET_DEFAULT;
+	const char *nf = step_flag(s, "network");
+	if (exec_run_check(s, err) < 0)
+		return -1;
+	if (nf)
+		sandbox_net_parse(nf, &net);
+	if (rootfs_open(x->s, x->img, &view, err) < 0)
+		return -1;
+	r.view = rootfs_path(view);
+	const char *spec = image_get(x->img, "User");
+	struct user_ids u;
+	if (user_lookup(r.a, r.view, spec && *spec ? spec : "0", &u, err) < 0)
+		goto out;
+	if (store_tmpdir(x->s, &r.dir, err) < 0)
+		goto out;
+	static const char *const subdirs[] = {"upper", "work", "stub", "root", "files", "pipes"};
+	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
+		char *p = arena_printf(r.a, "%s/%s", r.dir, subdirs[i]);
+		if (mkdir(p, 0755) < 0 || chmod(p, 0755) < 0) {
+			err_sys(err, "mkdir %s", p);
+			goto out;
+		}
+	}
+	r.stub = arena_printf(r.a, "%s/stub", r.dir);
+	if (rootfs_lowers(x->s, x->img, r.dir, &lowers, &nl, err) < 0)
+		goto out;
+	const char *proc, *dev, *sys, *hosts, *resolv, *hostname;
+	if (mount_point(&r, "/proc", true, &proc, err) < 0 || mount_point(&r, "/dev", true, &dev, err) < 0 ||
+	    mount_point(&r, "/sys", true, &sys, err) < 0 || mount_point(&r, "/etc/hosts", false, &hosts, err) < 0 ||
+	    mount_point(&r, "/etc/resolv.conf", false, &resolv, err) < 0 ||
+	    mount_point(&r, "/etc/hostname", false, &hostname, err) < 0)
+		goto out;
+	if (strcmp(proc, "/proc") || strcmp(dev, "/dev") || strcmp(sys, "/sys")) {
+		err_set(err, "the image's /proc, /dev or /sys is a symbolic link");
+		goto out;
+	}
+	char *fhosts = run_file(&r, "hosts", "127.0.0.1\tlocalhost " RUN_HOSTNAME "\n::1\tlocalhost ip6-localhost "
+					      "ip6-loopback\n", err);
+	char *fresolv = fhosts ? run_file(&r, "resolv.conf", resolv_conf(&r, net), err) : NULL;
+	char *fhostname = fresolv ? run_file(&r, "hostname", RUN_HOSTNAME "\n", err) : NULL;
+	if (!fhostname)
+		goto out;
+	const char **argv = NULL;
+	if (command(&r, x, &argv, err) < 0)
+		goto out;
+	const char **envp = environment(&r, x, &u);
+	/* the stub layer on top of the parent's */
+	const char **lw = arena_alloc(r.a, (nl + 1) * sizeof *lw);
+	lw[0] = "stub";
+	for (size_t i = 0; i < nl; i++)
+		lw[i + 1] = lowers[i];
+	sb = sandbox_new(arena_printf(r.a, "%s/root", r.dir));
+	sandbox_overlay(sb, r.dir, lw, nl + 1, "upper", "work");
+	sandbox_dev(sb);
+	sandbox_proc(sb);
+	sandbox_sys(sb);
+	sandbox_bind(sb, fhosts, hosts, false);
+	sandbox_bind(sb, fresolv, resolv, false);
+	sandbox_bind(sb, fhostname, hostname, false);
+	sandbox_bind_new(sb, arena_printf(r.a, "%s/pipes", r.dir), "/dev/pipes", true);
+	const char *wd = image_get(x->img, "WorkingDir");
+	struct sandbox_cmd c = {.argv = argv, .envp = envp, .cwd = wd && *wd ? wd : "/", .uid = u.uid, .gid = u.gid,
+				.groups = u.groups, .ngroups = u.ngroups, .hostname = RUN_HOSTNAME, .net = net,
+				.output = on_output, .ctx = &r};
+	struct sandbox_result res;
+	if (sandbox_run(sb, &c, &res, err) < 0)
+		goto out;
+	if (res.status != 0) {
+		char *t = tail_lines(&r);
+		const char *how = WIFEXITED(res.status) ? "exited with status" : "was killed by signal";
+		int v = WIFEXITED(res.status) ? WEXITSTATUS(res.status) : WTERMSIG(res.status);
+		if (*t)
+			err_set(err, "RUN %s %d; last output: %s", how, v, t);
+		else
+			err_set(err, "RUN %s %d", how, v);
+		goto out;
+	}
+	struct layer_entry *e;
+	size_t n;
+	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), false, &e, &n, err) < 0)
+		goto out;
+	/* a command that changed nothing adds no layer, as BuildKit */
+	if (n && exec_add_layer(x, e, n, err) < 0)
+		goto out;
+	image_history(x->img, s->node->line.text, n == 0, x->epoch);
+	rc = 0;
+out:
+	sandbox_free(sb);
+	for (size_t i = 0; i < nl; i++)
+		free(lowers[i]);
+	free(lowers);
+	if (r.dir) {
+		store_tmp_discard(x->s, r.dir);
+		free(r.dir);
+	}
+	rootfs_close(view);
+	return rc;
+}

@@ -1,0 +1,135 @@
+#include "upper.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "layer.h"
+#include "util.h"
+
+struct walk {
+	struct arena *a;
+	const char *opaque_attr;
+	struct layer_entry *e;
+	size_t n, cap;
+};
+
+static struct layer_entry *push(struct walk *w)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		struct layer_entry *ne = arena_alloc(w->a, cap * sizeof *ne);
+		if (w->n)
+			memcpy(ne, w->e, w->n * sizeof *ne);
+		w->e = ne;
+		w->cap = cap;
+	}
+	struct layer_entry *e = &w->e[w->n++];
+	memset(e, 0, sizeof *e);
+	return e;
+}
+
+/* a file of size 0 named name in dir (rel "" is the top) */
+static void marker(struct walk *w, const char *rel, const char *name)
+{
+	struct layer_entry *e = push(w);
+	e->path = *rel ? arena_printf(w->a, "%s/%s", rel, name) : arena_strdup(w->a, name);
+	e->type = LAYER_REG;
+	e->mode = 0;
+	e->data = "";
+}
+
+static int walk_dir(struct walk *w, const char *host, const char *rel, struct error *err)
+{
+	DIR *d = opendir(host);
+	if (!d)
+		return err_sys(err, "open %s", host);
+	int r = 0;
+	struct dirent *de;
+	errno = 0;
+	while (r == 0 && (de = readdir(d))) {
+		const char *name = de->d_name;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		char *hp = arena_printf(w->a, "%s/%s", host, name);
+		char *rp = *rel ? arena_printf(w->a, "%s/%s", rel, name) : arena_strdup(w->a, name);
+		struct stat st;
+		if (lstat(hp, &st) < 0) {
+			r = err_sys(err, "stat %s", hp);
+			break;
+		}
+		if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
+			/* overlayfs's whiteout: the path was deleted */
+			marker(w, rel, arena_printf(w->a, ".wh.%s", name));
+			continue;
+		}
+		if (S_ISSOCK(st.st_mode))
+			continue;
+		struct layer_entry *e = push(w);
+		e->path = rp;
+		e->mode = st.st_mode & 07777;
+		e->uid = st.st_uid;
+		e->gid = st.st_gid;
+		char cap[256];
+		ssize_t cl = lgetxattr(hp, "security.capability", cap, sizeof cap);
+		if (cl > 0) {
+			void *c = arena_alloc(w->a, (size_t)cl);
+			memcpy(c, cap, (size_t)cl);
+			e->cap = c;
+			e->caplen = (size_t)cl;
+		}
+		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
+			e->hardlink_key = (unsigned long long)st.st_ino + 1;
+		if (S_ISREG(st.st_mode)) {
+			e->type = LAYER_REG;
+			e->src = hp;
+			e->size = st.st_size;
+		} else if (S_ISLNK(st.st_mode)) {
+			e->type = LAYER_SYMLINK;
+			char *buf = arena_alloc(w->a, (size_t)st.st_size + 1);
+			ssize_t ll = readlink(hp, buf, (size_t)st.st_size + 1);
+			if (ll < 0 || ll > st.st_size) {
+				r = err_sys(err, "readlink %s", hp);
+				break;
+			}
+			buf[ll] = 0;
+			e->link = buf;
+		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
+			e->type = S_ISCHR(st.st_mode) ? LAYER_CHAR : LAYER_BLOCK;
+			e->devmajor = major(st.st_rdev);
+			e->devminor = minor(st.st_rdev);
+		} else if (S_ISFIFO(st.st_mode)) {
+			e->type = LAYER_FIFO;
+		} else if (S_ISDIR(st.st_mode)) {
+			e->type = LAYER_DIR;
+			char v[4];
+			ssize_t vl = lgetxattr(hp, w->opaque_attr, v, sizeof v);
+			/* a directory made again where one was deleted hides everything below it */
+			if (vl == 1 && v[0] == 'y')
+				marker(w, rp, ".wh..wh..opq");
+			r = walk_dir(w, hp, rp, err);
+		}
+		errno = 0;
+	}
+	if (r == 0 && errno)
+		r = err_sys(err, "read %s", host);
+	closedir(d);
+	return r;
+}
+
+int upper_entries(struct arena *a, const char *upper, bool userxattr, struct layer_entry **out, size_t *n,
+		  struct error *err)
+{
+	struct walk w = {.a = a, .opaque_attr = userxattr ? "user.overlay.opaque" : "trusted.overlay.opaque"};
+	if (walk_dir(&w, upper, "", err) < 0)
+		return -1;
+	*out = w.e;
+	*n = w.n;
+	return 0;
+}

@@ -1,0 +1,20 @@
+#ifndef STRATA_UPPER_H
+#define STRATA_UPPER_H
+/* The upper directory of a RUN's overlay as the entries of its layer: what
+   the command added or changed, whiteouts (char 0:0) as .wh.NAME, opaque
+   directories marked with .wh..wh..opq, hard links kept by inode, and only
+   security.capability of the extended attributes. */
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct error;
+struct layer_entry;
+
+/* walk upper into *out (entries, paths and link targets from a; regular files read from upper when
+   the layer is written); userxattr: the opaque mark is user.overlay.opaque (a user namespace's
+   overlay) instead of trusted.overlay.opaque; sockets are skipped (no tar holds them) */
+int upper_entries(struct arena *a, const char *upper, bool userxattr, struct layer_entry **out, size_t *n,
+		  struct error *err);
+
+#endif
