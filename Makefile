@@ -7,6 +7,7 @@ $(error run ./configure first (./configure --install-deps installs the libraries
 endif
 
 PREFIX ?= /usr/local
+VERSION = 0.1.0
 CFLAGS ?= -O2 -g
 # warnings stop the build only for developers and CI (make DEVELOPER=1): a newer compiler's new
 # warning must not break a user's build
@@ -17,7 +18,7 @@ endif
 # one folder per stage of the data flow (README: where things are); headers by bare name
 TOOLDIRS = $(sort $(dir $(wildcard tool/*/*.c)))
 INC = -Itool $(TOOLDIRS:%/=-I%)
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(DEP_CFLAGS) $(INC)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DSTRATA_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(DEP_CFLAGS) $(INC)
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -101,6 +102,11 @@ bench: strata
 install: strata
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 strata $(DESTDIR)$(PREFIX)/bin/strata
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 0644 strata.1 $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+	install -m 0644 completions/strata.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/strata
+	install -m 0644 completions/_strata $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_strata
 
 clean:
 	rm -rf build strata

@@ -444,7 +444,7 @@ int ref_lookup(struct store *s, const char *arg, struct ref_image *out, struct e
 		*err = nerr;
 		return -1;
 	}
-	err_set(err, "no such image: %s", named == 0 ? name : arg);
+	err_set(err, "no such image: %s", named == 0 && !id_prefix(arg, &hex) ? name : arg);
 	return 0;
 }
 
