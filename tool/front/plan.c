@@ -1,11 +1,14 @@
 #include "plan.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 
 #include "expand.h"
+#include "port.h"
 #include "util.h"
 
 /* the build args every Dockerfile may use without declaring them (and that never
@@ -17,7 +20,7 @@ static const char *const proxy_args[] = {
 
 static const char *const platform_args[] = {
 	"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT",
-	"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT",
+	"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "TARGETSTAGE",
 };
 
 enum ftype { F_BOOL, F_STRING, F_STRINGS };
@@ -35,7 +38,9 @@ static const struct fspec fspecs[] = {
 	{I_RUN, "mount", F_STRINGS, false},
 	{I_RUN, "network", F_STRING, false},
 	{I_RUN, "security", F_STRING, false},
-	{I_COPY, "from", F_STRING, true},
+	{I_RUN, "device", F_STRINGS, false},
+	/* BuildKit never expands --from (it refuses a value that would expand) */
+	{I_COPY, "from", F_STRING, false},
 	{I_COPY, "chown", F_STRING, true},
 	{I_COPY, "chmod", F_STRING, true},
 	{I_COPY, "link", F_BOOL, false},
@@ -47,6 +52,7 @@ static const struct fspec fspecs[] = {
 	{I_ADD, "keep-git-dir", F_BOOL, false},
 	{I_ADD, "checksum", F_STRING, true},
 	{I_ADD, "exclude", F_STRINGS, true},
+	{I_ADD, "unpack", F_BOOL, false},
 	{I_HEALTHCHECK, "interval", F_STRING, false},
 	{I_HEALTHCHECK, "timeout", F_STRING, false},
 	{I_HEALTHCHECK, "start-period", F_STRING, false},
@@ -61,7 +67,117 @@ struct pctx {
 	struct plan *p;
 	struct env meta;         /* global ARGs and the platform args, for FROM */
 	struct strv *used_args;  /* build args some ARG consumed */
+	struct strv *warnings;
 };
+
+/* a warning as BuildKit's linter gives it: "FILE:LINE:COL: Rule: text" */
+static void add_warning(const struct pctx *c, const struct node *n, size_t off, const char *rule, const char *text)
+{
+	int line, col;
+	node_pos(n, off, &line, &col);
+	strv_push(c->warnings, arena_printf(c->a, "%s:%d:%d: %s: %s", c->df->path, line, col, rule, text));
+}
+
+/* Go's %q of s (the quoting BuildKit's messages use) */
+static const char *go_quote(struct arena *a, const char *s)
+{
+	struct buf b;
+	buf_init(&b, a);
+	buf_putc(&b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(&b, "\\%c", *p);
+		else if (*p == '\n')
+			buf_puts(&b, "\\n");
+		else if (*p == '\t')
+			buf_puts(&b, "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(&b, "\\x%02x", *p);
+		else
+			buf_putc(&b, (char)*p);
+	}
+	buf_putc(&b, '"');
+	return b.s;
+}
+
+/* the Levenshtein distance of x and y, capped: only "less than 3" matters */
+static size_t edit_distance(const char *x, const char *y)
+{
+	size_t nx = strlen(x), ny = strlen(y);
+	if (nx > 64 || ny > 64)
+		return 64;
+	size_t row[65];
+	for (size_t j = 0; j <= ny; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= nx; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= ny; j++) {
+			size_t up = row[j];
+			size_t best = diag + (x[i - 1] != y[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[ny];
+}
+
+static char *lower(struct arena *a, const char *s)
+{
+	char *l = arena_strdup(a, s);
+	for (char *q = l; *q; q++)
+		if (*q >= 'A' && *q <= 'Z')
+			*q += 32;
+	return l;
+}
+
+/* BuildKit's suggest.WrapError: " (did you mean X?)" for the closest option under distance 3,
+   "" when none is close or val is one of them */
+static const char *did_you_mean(struct arena *a, const char *val, const char *const *opts, size_t n, bool cased)
+{
+	const char *v = cased ? val : lower(a, val), *match = NULL;
+	size_t best = 3;
+	for (size_t i = 0; i < n; i++) {
+		const char *o = cased ? opts[i] : lower(a, opts[i]);
+		if (!strcmp(v, o))
+			return "";
+		size_t d = edit_distance(v, o);
+		if (d < best) {
+			best = d;
+			match = o;
+		}
+	}
+	if (!match)
+		return "";
+	if (!cased && strcmp(val, v) != 0) {
+		/* the case of what was typed: all upper gives upper, mixed gives lower */
+		bool upper = true;
+		for (const char *q = val; *q; q++)
+			upper &= !(*q >= 'a' && *q <= 'z');
+		if (upper) {
+			char *u = arena_strdup(a, match);
+			for (char *q = u; *q; q++)
+				if (*q >= 'a' && *q <= 'z')
+					*q -= 32;
+			match = u;
+		}
+	}
+	return arena_printf(a, " (did you mean %s?)", match);
+}
+
+static const char *unknown_instr(struct arena *a, const char *keyword)
+{
+	static const char *const names[] = {
+		"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
+		"MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
+	};
+	return arena_printf(a, "unknown instruction: %s%s", keyword,
+			    did_you_mean(a, keyword, names, sizeof names / sizeof *names, false));
+}
 
 static noreturn void die_node(const struct pctx *c, const struct node *n, size_t off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -231,7 +347,13 @@ static int find_stage(const struct plan *p, size_t upto, const char *name)
 	if (!v)
 		return -1;
 	int idx = atoi(v);
-	return (size_t)idx < upto ? idx : -1;
+	if ((size_t)idx < upto)
+		return idx;
+	/* a name given twice: the latest definition before upto */
+	for (size_t i = upto; i-- > 0;)
+		if (p->stages[i].name && !strcmp(p->stages[i].name, low))
+			return (int)i;
+	return -1;
 }
 
 static bool valid_stage_name(const char *s)
@@ -284,6 +406,129 @@ static const char *meta_value(const struct pctx *c, const char *key, bool *decla
 	return NULL;
 }
 
+/* SOURCE_DATE_EPOCH given as a build arg, or as a global ARG's value, sets the epoch as the
+   environment variable does (BuildKit's rule; an empty value is no epoch) */
+static void plan_epoch(struct pctx *c)
+{
+	const char *name = "SOURCE_DATE_EPOCH";
+	const char *v = env_get(&c->o->build_args, name);
+	const struct node *at = NULL;
+	size_t off = 0;
+	if (v) {
+		strv_push(c->used_args, (char *)name);
+	} else {
+		bool declared;
+		v = meta_value(c, name, &declared);
+		for (size_t i = 0; v && i < c->df->n && c->df->nodes[i].instr != I_FROM; i++)
+			for (size_t k = 0; k < c->df->nodes[i].nargs; k++)
+				if (!strncmp(c->df->nodes[i].args[k], name, strlen(name)))
+					at = &c->df->nodes[i], off = c->df->nodes[i].argoff[k];
+	}
+	if (!v || !*v)
+		return;
+	char *end;
+	errno = 0;
+	long long e = strtoll(v, &end, 10);
+	const char *why = NULL;
+	if (*end || end == v || errno || isspace((unsigned char)v[0])) {
+		for (size_t i = 0; i < c->df->n; i++) {
+			const struct node *n = &c->df->nodes[i];
+			if (n->instr == I_FROM && n->nargs == 3 && !strcasecmp(n->args[2], v))
+				why = arena_printf(c->a, "SOURCE_DATE_EPOCH from stage %s: a remote ADD source is "
+							 "not supported", n->args[2]);
+		}
+		if (!why)
+			why = arena_printf(c->a, "invalid SOURCE_DATE_EPOCH: %s", v);
+	} else if (e < 0) {
+		why = arena_printf(c->a, "invalid SOURCE_DATE_EPOCH: %s: before 1970", v);
+	} else if (e > 253402300799LL) {
+		/* RFC 3339, as configs write times, ends with the year 9999 */
+		why = arena_printf(c->a, "invalid SOURCE_DATE_EPOCH: %s: after the year 9999", v);
+	}
+	if (why && at)
+		die_node(c, at, off, "%s", why);
+	if (why)
+		fatal("%s", why);
+	c->p->has_epoch = true;
+	c->p->epoch = e;
+	if (env_get(&c->meta, name))
+		env_set(&c->meta, name, arena_printf(c->a, "%lld", e));
+}
+
+/* containerd's platforms.Parse, normalised to os/arch[/variant]; NULL with *why when invalid */
+const char *plan_platform(struct arena *a, const char *spec, const char **why)
+{
+	static const char *const oses[] = {
+		"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
+		"nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
+	};
+	static const char *const arches[] = {
+		"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle",
+		"mips64", "mips64le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x", "sparc",
+		"sparc64", "wasm",
+	};
+	char *parts[4];
+	size_t np = 0;
+	char *w = lower(a, spec);
+	for (char *save, *t = strtok_r(w, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+		if (np == 3) {
+			*why = arena_printf(a, "%s: cannot parse platform specifier: invalid argument", go_quote(a, spec));
+			return NULL;
+		}
+		parts[np++] = t;
+	}
+	size_t slashes = 0;
+	for (const char *q = spec; *q; q++)
+		slashes += *q == '/';
+	for (size_t i = 0; i < np; i++)
+		if (strspn(parts[i], "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(parts[i]) || np != slashes + 1) {
+			*why = arena_printf(a, "%s is an invalid component of %s: platform specifier component must match "
+					       "\"^[A-Za-z0-9_.-]+$\": invalid argument",
+					    go_quote(a, np != slashes + 1 ? "" : parts[i]), go_quote(a, spec));
+			return NULL;
+		}
+	const char *os = np ? parts[0] : "", *arch = np > 1 ? parts[1] : "", *variant = np > 2 ? parts[2] : "";
+	if (!strcmp(os, "macos"))
+		os = "darwin";
+	if (np == 1) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof oses / sizeof *oses; i++)
+			known |= !strcmp(os, oses[i]);
+		if (known)
+			return arena_printf(a, "%s/%s", os, strchr(plan_host_platform(), '/') + 1);
+		arch = os;
+		os = "linux";
+	}
+	/* containerd's normalizeArch */
+	if (!strcmp(arch, "i386"))
+		arch = "386", variant = "";
+	else if (!strcmp(arch, "x86_64") || !strcmp(arch, "x86-64") || !strcmp(arch, "amd64"))
+		arch = "amd64", variant = !strcmp(variant, "v1") ? "" : variant;
+	else if (!strcmp(arch, "aarch64") || !strcmp(arch, "arm64"))
+		arch = "arm64", variant = (!strcmp(variant, "8") || !strcmp(variant, "v8")) ? "" : variant;
+	else if (!strcmp(arch, "armhf"))
+		arch = "arm", variant = "v7";
+	else if (!strcmp(arch, "armel"))
+		arch = "arm", variant = "v6";
+	else if (!strcmp(arch, "arm")) {
+		if (!*variant || !strcmp(variant, "7"))
+			variant = "v7";
+		else if (!strcmp(variant, "5") || !strcmp(variant, "6") || !strcmp(variant, "8"))
+			variant = arena_printf(a, "v%s", variant);
+	}
+	if (np == 1) {
+		bool known = false;
+		for (size_t i = 0; i < sizeof arches / sizeof *arches; i++)
+			known |= !strcmp(arch, arches[i]);
+		if (!known) {
+			*why = arena_printf(a, "%s: unknown operating system or architecture: invalid argument",
+					    go_quote(a, spec));
+			return NULL;
+		}
+	}
+	return *variant ? arena_printf(a, "%s/%s/%s", os, arch, variant) : arena_printf(a, "%s/%s", os, arch);
+}
+
 struct stagebuild {
 	struct step *steps;
 	size_t n, cap;
@@ -329,14 +574,14 @@ static void stage_arg(struct pctx *c, struct stagebuild *sb, const struct node *
 		const char *key = xword(c, n, n->argoff[i], k, sh);
 		if (!*key)
 			die_node(c, n, n->argoff[i], "ARG names can not be blank");
-		const char *dflt = eq ? xword(c, n, n->argoff[i], eq + 1, sh) : NULL;
 		const char *v = env_get(&c->o->build_args, key);
 		bool declared;
 		const char *mv = meta_value(c, key, &declared);
 		if (v) {
+			/* the default is not evaluated when a build arg overrides it (so its ${V:?} never fails) */
 			strv_push(c->used_args, (char *)key);
-		} else if (dflt) {
-			v = dflt;
+		} else if (eq) {
+			v = xword(c, n, n->argoff[i], eq + 1, sh);
 		} else if (declared) {
 			v = mv;
 		} else if (is_platform_arg(key)) {
@@ -402,6 +647,69 @@ static void expand_args(struct pctx *c, const struct node *n, struct step *s, co
 	for (size_t i = 0; i < n->nargs; i++)
 		v[i] = is_heredoc_arg(n, n->args[i]) ? n->args[i] : xword(c, n, n->argoff[i], n->args[i], sh);
 	s->args = v;
+}
+
+struct rawarg {
+	const char *w;
+	size_t off;
+};
+
+static int cmp_rawarg(const void *x, const void *y)
+{
+	return strcmp(((const struct rawarg *)x)->w, ((const struct rawarg *)y)->w);
+}
+
+/* EXPOSE as BuildKit reads it: the written ports sorted, each expanded into words, each word a
+   port spec checked here so that an invalid one is reported at its line before any step runs */
+static void expose_args(struct pctx *c, const struct node *n, struct step *s, const struct env *sh)
+{
+	struct rawarg *raw = arena_alloc(c->a, n->nargs * sizeof *raw);
+	for (size_t i = 0; i < n->nargs; i++)
+		raw[i] = (struct rawarg){n->args[i], n->argoff[i]};
+	qsort(raw, n->nargs, sizeof *raw, cmp_rawarg);
+	struct strv words, ports;
+	strv_init(&words, c->a);
+	strv_init(&ports, c->a);
+	for (size_t i = 0; i < n->nargs; i++) {
+		struct expand x = {.a = c->a, .env = sh, .escape = c->df->escape};
+		size_t first = words.n;
+		if (expand_words(&x, raw[i].w, &words) < 0)
+			die_node(c, n, raw[i].off, "%s", x.err);
+		for (size_t k = first; k < words.n; k++) {
+			bool mapping = false;
+			const char *why;
+			if (port_parse(c->a, words.v[k], &ports, &mapping, &why) < 0)
+				die_node(c, n, raw[i].off, "%s", why);
+			if (mapping)
+				add_warning(c, n, raw[i].off, "ExposeInvalidFormat",
+					    arena_printf(c->a, "EXPOSE instruction should not define an IP address or "
+							       "host-port mapping, found '%s'", words.v[k]));
+		}
+	}
+	s->args = (const char **)words.v;
+	s->nargs = words.n;
+}
+
+static bool remote_source(const char *src)
+{
+	return !strncmp(src, "http://", 7) || !strncmp(src, "https://", 8) || !strncmp(src, "git://", 6) ||
+	       !strncmp(src, "git@", 4);
+}
+
+/* ADD's flags that depend on its sources */
+static void check_add(struct pctx *c, const struct node *n, const struct step *s)
+{
+	if (!step_flag(s, "checksum"))
+		return;
+	size_t nsrc = 0;
+	const char *src = NULL;
+	for (size_t i = 0; i + 1 < s->nargs; i++)
+		if (!is_heredoc_arg(n, s->args[i]))
+			nsrc++, src = s->args[i];
+	if (nsrc != 1)
+		die_instr(c, n, "checksum can't be specified for multiple sources");
+	if (!remote_source(src))
+		die_instr(c, n, "checksum requires HTTP(S) or Git sources");
 }
 
 long long plan_duration(const char *s)
@@ -495,7 +803,7 @@ static const char *onbuild_trigger(struct pctx *c, const struct node *n)
 	if (si == I_FROM || si == I_MAINTAINER)
 		die_instr(c, n, "%s isn't allowed as an ONBUILD trigger", instr_name(si));
 	if (si == I_UNKNOWN)
-		die_node(c, n, n->restoff, "unknown instruction: %s", n->sub->keyword);
+		die_node(c, n, n->restoff, "%s", unknown_instr(c->a, n->sub->keyword));
 	return n->rest;
 }
 
@@ -566,13 +874,25 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 	/* docker makes sure PATH is set */
 	if (!env_get(sb.env, "PATH"))
 		env_set(sb.env, "PATH", PLAN_DEFAULT_PATH);
-	/* the base image's ONBUILD triggers run first, each one instruction of its own (as BuildKit parses
-	   them), never one a Dockerfile could not have declared */
-	size_t ntrig = bi ? bi->nonbuild : 0;
+	/* the base's ONBUILD triggers run first: an image's, or those of a stage of this file (as
+	   BuildKit does), each one instruction of its own (as BuildKit parses them), never one a
+	   Dockerfile could not have declared */
+	struct strv triggers;
+	strv_init(&triggers, c->a);
+	if (bi)
+		for (size_t i = 0; i < bi->nonbuild; i++)
+			strv_push(&triggers, (char *)bi->onbuild[i]);
+	if (st->base_stage >= 0) {
+		const struct stage *bs = &c->p->stages[st->base_stage];
+		for (size_t i = 0; i < bs->nsteps; i++)
+			if (bs->steps[i].instr == I_ONBUILD && !bs->steps[i].from_onbuild)
+				strv_push(&triggers, (char *)bs->steps[i].original);
+	}
+	size_t ntrig = triggers.n;
 	struct dockerfile **trig = arena_alloc(c->a, (ntrig + 1) * sizeof *trig);
 	for (size_t i = 0; i < ntrig; i++) {
 		char *path = arena_printf(c->a, "%s (ONBUILD of %s)", df->path, st->base);
-		trig[i] = parse_dockerfile(c->a, path, bi->onbuild[i], strlen(bi->onbuild[i]));
+		trig[i] = parse_dockerfile(c->a, path, triggers.v[i], strlen(triggers.v[i]));
 		const struct node *tn = &trig[i]->nodes[0];
 		if (trig[i]->n != 1)
 			fatal_at(path, tn->line.start_line, tn->line.col, "onbuild trigger should be a single expression");
@@ -595,7 +915,7 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 		parse_flags(pc, n, s, sh);
 		switch (n->instr) {
 		case I_UNKNOWN:
-			die_instr(pc, n, "unknown instruction: %s", n->keyword);
+			die_instr(pc, n, "%s", unknown_instr(pc->a, n->keyword));
 		case I_FROM:
 			break;
 		case I_ARG:
@@ -623,19 +943,31 @@ static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t l
 				for (size_t f = 0; f < s->nflags; f++)
 					if (!strcmp(s->flags[f].name, "from"))
 						foff = s->flags[f].off;
+				struct env none;
+				env_init(&none, pc->a);
+				if (strcmp(xword(pc, n, foff, from, &none), from) != 0)
+					die_node(pc, n, foff, "variable expansion is not supported for --from, define a new "
+							      "stage with FROM using ARG from global scope as a workaround");
 				resolve_from(pc, st, s, from, foff);
 			}
+			if (n->instr == I_ADD)
+				check_add(pc, n, s);
 			break;
 		}
 		case I_EXPOSE:
 			if (n->nargs == 0)
 				die_instr(pc, n, "EXPOSE requires at least one argument");
+			expose_args(pc, n, s, sh);
+			break;
+		case I_USER:
+			/* an empty USER (a variable the base image does not set) is root, as in BuildKit */
+			if (n->nargs != 1)
+				die_instr(pc, n, "USER requires exactly one argument");
 			expand_args(pc, n, s, sh);
 			break;
 		case I_WORKDIR:
 			s->needs_parent = true;
 			/* fall through */
-		case I_USER:
 		case I_STOPSIGNAL:
 			if (n->nargs != 1)
 				die_instr(pc, n, "%s requires exactly one argument", instr_name(n->instr));
@@ -723,15 +1055,28 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	p->df = df;
 	p->target = -1;
 	env_copy(&p->build_args, &o->build_args, a);
-	p->platform = o->platform ? o->platform : plan_host_platform();
+	p->platform = plan_host_platform();
+	if (o->platform) {
+		const char *why;
+		if (!(p->platform = plan_platform(a, o->platform, &why)))
+			fatal("failed to parse platform %s: %s", o->platform, why);
+	}
 	struct pctx c = {.a = a, .df = df, .o = o, .p = p};
 	env_init(&p->stage_names, a);
 	env_init(&c.meta, a);
-	struct strv consumed;
+	struct strv consumed, warnings;
 	strv_init(&consumed, a);
+	strv_init(&warnings, a);
 	c.used_args = &consumed;
+	c.warnings = &warnings;
 	set_platform_args(&c.meta, "BUILD", plan_host_platform());
 	set_platform_args(&c.meta, "TARGET", p->platform);
+	/* TARGETSTAGE: the --target, else the last stage's name */
+	const char *tstage = o->target;
+	for (size_t j = df->n; !tstage && j-- > 0;)
+		if (df->nodes[j].instr == I_FROM)
+			tstage = df->nodes[j].nargs == 3 ? lower(a, df->nodes[j].args[2]) : "";
+	env_set(&c.meta, "TARGETSTAGE", tstage ? tstage : "");
 
 	size_t i = 0;
 	for (; i < df->n && df->nodes[i].instr != I_FROM; i++) {
@@ -739,13 +1084,14 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 		if (n->instr == I_ARG)
 			global_arg(&c, n);
 		else if (n->instr == I_UNKNOWN)
-			die_instr(&c, n, "unknown instruction: %s", n->keyword);
+			die_instr(&c, n, "%s", unknown_instr(a, n->keyword));
 		else
 			die_instr(&c, n, "%s before the first FROM: only ARG may come before FROM",
 				  instr_name(n->instr));
 	}
 	if (i == df->n)
 		fatal_at(df->path, df->end_line, 1, "no FROM instruction: the Dockerfile has no stage to build");
+	plan_epoch(&c);
 
 	/* stages first, so that --from may name a later one */
 	size_t nst = 0;
@@ -768,6 +1114,15 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 		struct step tmp = {0};
 		parse_flags(&c, n, &tmp, &c.meta);
 		st->platform = step_flag(&tmp, "platform");
+		if (st->platform) {
+			size_t poff = tmp.flags[0].off;
+			const char *raw = n->flags[0] + strlen("--platform=");
+			if (!*st->platform)
+				die_node(&c, n, poff, "empty platform value from expression %s", raw);
+			const char *why;
+			if (!(st->platform = plan_platform(a, st->platform, &why)))
+				die_node(&c, n, poff, "failed to parse platform %s: %s", raw, why);
+		}
 		st->base = xword(&c, n, n->argoff[0], n->args[0], &c.meta);
 		if (!*st->base)
 			die_node(&c, n, n->argoff[0], "base name (%s) should not be blank", n->args[0]);
@@ -780,8 +1135,11 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 				die_node(&c, n, n->argoff[2],
 					 "invalid name for build stage: '%s', name can't start with a number or contain symbols",
 					 n->args[2]);
+			/* BuildKit warns and lets the later stage of a name win (for --from and --target) */
 			if (find_stage(p, p->n - 1, name) >= 0)
-				die_node(&c, n, n->argoff[2], "duplicate stage name '%s'", name);
+				add_warning(&c, n, n->argoff[2], "DuplicateStageName",
+					    arena_printf(a, "Duplicate stage name %s, stage names should be unique",
+							 go_quote(a, name)));
 			st->name = name;
 			env_set(&p->stage_names, name, arena_printf(a, "%zu", p->n - 1));
 		}
@@ -809,12 +1167,41 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 			check_cycles(&c, (int)s, state);
 	if (o->target) {
 		p->target = find_stage(p, p->n, o->target);
-		if (p->target < 0)
-			fatal("target stage '%s' could not be found in %s", o->target, df->path);
+		if (p->target < 0) {
+			const char **names = arena_alloc(a, (p->n + 1) * sizeof *names);
+			size_t nn = 0;
+			for (size_t s = 0; s < p->n; s++)
+				if (p->stages[s].name)
+					names[nn++] = p->stages[s].name;
+			fatal("target stage %s could not be found%s", go_quote(a, o->target),
+			      did_you_mean(a, o->target, names, nn, true));
+		}
 	} else {
 		p->target = (int)p->n - 1;
 	}
 	mark_needed(p, p->target);
+	/* stages are built in the order they are written: a stage copies from an earlier one only */
+	for (size_t s = 0; s < p->n; s++) {
+		const struct stage *st = &p->stages[s];
+		for (size_t k = 0; st->needed && k < st->nsteps; k++) {
+			const struct step *sp = &st->steps[k];
+			if (sp->instr != I_COPY || sp->from_stage <= (int)s)
+				continue;
+			const char *msg = arena_printf(a, "cannot copy from stage %s, it needs to be defined before current "
+							     "stage %s", go_quote(a, step_flag(sp, "from")),
+						       go_quote(a, st->name ? st->name : arena_printf(a, "stage-%zu", s)));
+			/* a trigger's text is no line of this file: name the FROM that ran it */
+			if (sp->from_onbuild)
+				fatal_at(df->path, st->from->line.start_line, st->from->line.col, "%s", msg);
+			size_t foff = 0;
+			for (size_t f = 0; f < sp->nflags; f++)
+				if (!strcmp(sp->flags[f].name, "from"))
+					foff = sp->flags[f].off;
+			die_node(&c, sp->node, foff, "%s", msg);
+		}
+	}
+	p->warnings = (const char **)warnings.v;
+	p->nwarnings = warnings.n;
 
 	struct buf unused;
 	buf_init(&unused, a);
@@ -945,6 +1332,10 @@ void plan_json(FILE *f, const struct plan *p)
 	json_object_set_new(root, "stages", stages);
 	if (p->unused_args)
 		json_object_set_new(root, "unused_build_args", json_string(p->unused_args));
+	if (p->nwarnings)
+		json_object_set_new(root, "warnings", jstrs(p->warnings, p->nwarnings));
+	if (p->has_epoch)
+		json_object_set_new(root, "source_date_epoch", json_integer(p->epoch));
 	char *s = json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
 	json_decref(root);
 	if (s) {

@@ -90,7 +90,11 @@ struct plan {
 	struct env build_args;
 	const char *platform;          /* target platform, os/arch[/variant] */
 	const char *unused_args;       /* --build-args no ARG consumed, comma-separated, or NULL */
-	struct env stage_names;        /* lower-cased stage name -> its index */
+	struct env stage_names;        /* lower-cased stage name -> its index (the latest of a name) */
+	const char **warnings;         /* BuildKit's lint warnings: "FILE:LINE:COL: Rule: text" */
+	size_t nwarnings;
+	bool has_epoch;                /* SOURCE_DATE_EPOCH came as a build arg or a global ARG */
+	long long epoch;               /* its value then (it overrides the environment's) */
 };
 
 /* build the plan of df; dies with "PATH:LINE:COL: ..." on any error */
@@ -101,6 +105,9 @@ void plan_json(FILE *f, const struct plan *p);
 const char *step_flag(const struct step *s, const char *name);
 /* Go's time.ParseDuration in nanoseconds; -1 when invalid, negative or too large */
 long long plan_duration(const char *s);
+/* a platform as containerd's platforms.Parse reads it, normalised to os/arch[/variant]; NULL with
+   *why (containerd's text) when invalid */
+const char *plan_platform(struct arena *a, const char *spec, const char **why);
 /* the host platform as os/arch[/variant] */
 const char *plan_host_platform(void);
 
