@@ -47,7 +47,7 @@ e directive '# syntax=a\n# syntax=b\nFROM y\n' 'strata: directive:2:1: only one 
 e fromarity 'FROM a b\n' 'strata: fromarity:1:1: FROM requires either one or three arguments'
 e fromblank 'ARG B\nFROM ${B}\n' 'strata: fromblank:2:6: base name (${B}) should not be blank'
 e stagename 'FROM a AS 1x\n' "strata: stagename:1:11: invalid name for build stage: '1x', name can't start with a number or contain symbols"
-e dupstage 'FROM a AS s\nFROM b AS s\n' "strata: dupstage:2:11: duplicate stage name 's'"
+e fromvar 'FROM a\nCOPY --from=$X a b\n' "strata: fromvar:2:6: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround"
 e hctype 'FROM a\nHEALTHCHECK FOO x\n' "strata: hctype:2:13: unknown type 'FOO' in HEALTHCHECK (try CMD)"
 e hcnone 'FROM a\nHEALTHCHECK NONE x\n' 'strata: hcnone:2:1: HEALTHCHECK NONE takes no arguments'
 e hcint 'FROM a\nHEALTHCHECK --interval=xs CMD true\n' 'strata: hcint:2:13: invalid duration for --interval: xs'
@@ -59,7 +59,7 @@ e expose 'FROM a\nEXPOSE\n' 'strata: expose:2:1: EXPOSE requires at least one ar
 e workdir 'FROM a\nWORKDIR\n' 'strata: workdir:2:1: WORKDIR requires exactly one argument'
 e volume 'FROM a\nVOLUME ["/a", ""]\n' 'strata: volume:2:8: VOLUME specified can not be an empty string'
 e continued 'FROM a\nCOPY \\\n  --bad=1 \\\n  a b\n' 'strata: continued:3:3: unknown flag: --bad for COPY'
-e target 'FROM a AS x\n' "strata: target stage 'nope' could not be found in target" --target nope
+e target 'FROM a AS x\n' 'strata: target stage "nope" could not be found' --target nope
 printf 'FROM a\000\n' >nul
 check_err "parse-error:nul" 'strata: nul:1:7: NUL byte in Dockerfile' "$STRATA" parse --dump nul
 check_err "parse-error:missing-file" 'strata: nosuch: No such file or directory' "$STRATA" parse --dump nosuch

@@ -52,7 +52,7 @@ p from-self-is-image 'FROM x AS x\n' "'base_stage' in s[0]" 'False'
 p copy-from-later 'FROM x AS a\nCOPY --from=b /x /y\nFROM x AS b\n' "[step(0, 0)['from_stage'], s[0]['depends_on']]" '[1, [1]]'
 p copy-from-index 'FROM x\nFROM y\nCOPY --from=0 /x /y\n' "step(1, 0)['from_stage']" '0'
 p copy-from-image 'FROM x\nCOPY --from=alpine:3 /x /y\n' "step(0, 0)['from_image']" 'alpine:3'
-p target-needs 'FROM x AS a\nFROM x AS unused\nFROM a AS b\nCOPY --from=c / /\nFROM x AS c\nFROM x AS last\n' "[st['needed'] for st in s]" '[True, False, True, True, False]' --target b
+p target-needs 'FROM x AS c\nFROM x AS a\nFROM x AS unused\nFROM a AS b\nCOPY --from=c / /\nFROM x AS last\n' "[st['needed'] for st in s]" '[True, True, False, True, False]' --target b
 p default-target 'FROM x AS a\nFROM x AS b\n' "[d['target'], [st['needed'] for st in s]]" '[1, [False, True]]'
 p run-mount-from 'FROM x AS a\nFROM x\nRUN --mount=type=bind,from=a,target=/a ls\n' "s[1]['depends_on']" '[0]'
 p heredoc 'FROM x\nCOPY <<EOF /f\nline $A\nEOF\n' "[h['name'] for h in step(0, 0)['heredocs']] + [step(0, 0)['heredocs'][0]['content'] == 'line \$A' + chr(10), step(0, 0)['heredocs'][0]['expand']]" "['EOF', True, True]"

@@ -62,7 +62,7 @@ b many 'FROM base:1\nCOPY Dockerfile Dockerfile /x\n' \
 b signal 'FROM base:1\nSTOPSIGNAL SIGNOPE\n' \
 	"strata: ctx-signal/Dockerfile:2:1: invalid signal 'SIGNOPE' in STOPSIGNAL"
 b expose 'FROM base:1\nEXPOSE 80/nope\n' \
-	"strata: ctx-expose/Dockerfile:2:1: invalid proto 'nope' in EXPOSE 80/nope"
+	"strata: ctx-expose/Dockerfile:2:8: invalid proto: nope"
 
 # ADD of an archive that tries to leave its root: refused, the host untouched
 python3 - "$T" <<'PY'

@@ -17,7 +17,8 @@ check onbuild-base $S build -q -t obbase -o "oci:$T/base:b" a
 check onbuild-child $S build -q -t child -o "oci:$T/child:c" b
 [ "$(cfg base:b "c['config']['OnBuild']")" = "['COPY hello.txt /hello.txt', 'LABEL from=trigger']" ] &&
 	ok onbuild-recorded || fail onbuild-recorded "$(cfg base:b "c['config'].get('OnBuild')")"
-[ "$(cfg base:b "c['history'][0]['created_by']")" = "ONBUILD COPY hello.txt /hello.txt" ] &&
+# BuildKit writes no history entry for ONBUILD
+[ "$(cfg base:b "c['history'][0]['created_by']")" = "LABEL base=yes" ] &&
 	ok onbuild-history || fail onbuild-history "$(cfg base:b "c['history'][0]['created_by']")"
 [ "$(cfg child:c "sorted(c['config']['Labels'].items())")" = "[('base', 'yes'), ('child', 'yes'), ('from', 'trigger')]" ] &&
 	ok onbuild-triggers-ran || fail onbuild-triggers-ran "$(cfg child:c "c['config'].get('Labels')")"

@@ -137,6 +137,7 @@ static int collect_sources(struct bctx *b, struct arena *a, const struct step *s
 	} else {
 		o->root = b->ctxdir;
 		o->context = true;
+		o->keep_modes = b->o->keep_modes;
 		o->ignore = b->ig;
 		o->what = "the build context";
 	}
@@ -472,6 +473,10 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	struct plan_opts po = {.target = o->target, .platform = o->platform, .base = base_info, .ctx = b};
 	env_copy(&po.build_args, &o->build_args, b->a);
 	b->p = plan_build(b->a, df, &po);
+	if (b->p->has_epoch)
+		b->epoch = b->p->epoch;
+	for (size_t i = 0; i < b->p->nwarnings && !o->quiet; i++)
+		warn("%s", b->p->warnings[i]);
 	for (size_t i = 0; i < b->p->n; i++) {
 		const struct stage *s = &b->p->stages[i];
 		if (!s->needed)
@@ -542,6 +547,16 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	if (build_stage(&b, b.p->target, err) < 0)
 		goto out;
 	struct image *img = &b.st[b.p->target].img;
+	if (o->nlabels) {
+		/* --label: on the target image only, with no history entry, as BuildKit does */
+		for (size_t i = 0; i < o->nlabels; i++) {
+			const char *eq = strchr(o->labels[i], '=');
+			char *k = arena_strndup(b.a, o->labels[i], eq ? (size_t)(eq - o->labels[i]) : strlen(o->labels[i]));
+			image_map_set(img, "Labels", k, eq ? eq + 1 : "");
+		}
+		if (image_save(b.s, img, b.epoch, err) < 0)
+			goto out;
+	}
 	snprintf(out, DIGEST_SIZE, "%s", img->manifest);
 	for (size_t i = 0; i < o->ntags; i++)
 		if (store_tag_set(b.s, o->tags[i], img->manifest, err) < 0)

@@ -29,6 +29,9 @@ struct build_opts {
 	bool quiet;
 	enum sandbox_net network;   /* --network: RUN's default */
 	int progress;               /* enum progress_mode (progress.h) unless quiet */
+	bool keep_modes;            /* --keep-modes: context files keep their mode bits (docker's way) */
+	const char **labels;        /* --label K=V: set on the target image */
+	size_t nlabels;
 };
 
 /* The keys-only pass, which the Make and Ninja back ends build on: parse and plan the Dockerfile

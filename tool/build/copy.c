@@ -685,7 +685,7 @@ void copy_add_data(struct copy_src *s, const char *name, const char *data, size_
 static unsigned norm_mode(const struct copy_src *s, const struct srcfile *f)
 {
 	mode_t m = f->st.st_mode;
-	if (!s->context || f->data)
+	if (!s->context || f->data || s->o->keep_modes)
 		return m & 07777;
 	if (S_ISDIR(m))
 		return 0755;
@@ -696,6 +696,7 @@ static unsigned norm_mode(const struct copy_src *s, const struct srcfile *f)
 
 void copy_hash(const struct copy_src *s, struct key *k)
 {
+	key_u64(k, s->context && s->o->keep_modes);
 	key_u64(k, s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		const struct srcmatch *m = &s->m[i];

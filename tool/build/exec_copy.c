@@ -11,6 +11,7 @@
 #include "error.h"
 #include "exec.h"
 #include "expand.h"
+#include "history.h"
 #include "image.h"
 #include "layer.h"
 #include "plan.h"
@@ -162,7 +163,7 @@ int exec_copy(struct exec *x, struct error *err)
 	if (r == 0)
 		r = copy_unchanged(x->src, err);
 	if (r == 0)
-		image_history(x->img, s->node->line.text, false, x->epoch);
+		image_history(x->img, history_text(x->a, s, x->img), false, x->epoch);
 out:
 	rootfs_close(rf);
 	return r;
@@ -209,7 +210,7 @@ int exec_workdir(struct exec *x, struct error *err)
 	rootfs_close(rf);
 	if (lr < 0)
 		return -1;
-	image_history(x->img, s->node->line.text, exists || !strcmp(wd, "/"), x->epoch);
+	image_history(x->img, history_text(x->a, s, x->img), exists || !strcmp(wd, "/"), x->epoch);
 	return 0;
 }
 

@@ -7,36 +7,22 @@
 
 #include "error.h"
 #include "exec.h"
+#include "history.h"
 #include "image.h"
 #include "plan.h"
+#include "port.h"
 #include "util.h"
 
-static int expose(struct image *im, const char *spec, struct error *err)
+static int expose(struct exec *x, const char *spec, struct error *err)
 {
-	char port[64], proto[16] = "tcp";
-	const char *slash = strchr(spec, '/');
-	if (slash) {
-		snprintf(port, sizeof port, "%.*s", (int)(slash - spec), spec);
-		snprintf(proto, sizeof proto, "%s", slash + 1);
-		for (char *q = proto; *q; q++)
-			if (*q >= 'A' && *q <= 'Z')
-				*q += 32;
-	} else {
-		snprintf(port, sizeof port, "%s", spec);
-	}
-	if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
-		return err_set(err, "invalid proto '%s' in EXPOSE %s", proto, spec);
-	char *end;
-	long lo = strtol(port, &end, 10), hi = lo;
-	if (*end == '-')
-		hi = strtol(end + 1, &end, 10);
-	if (*end || !*port || lo < 0 || hi > 65535 || lo > hi)
-		return err_set(err, "invalid port '%s' in EXPOSE", spec);
-	for (long p = lo; p <= hi; p++) {
-		char k[40];
-		snprintf(k, sizeof k, "%ld/%s", p, proto);
-		image_set_add(im, "ExposedPorts", k);
-	}
+	struct strv ports;
+	strv_init(&ports, x->a);
+	bool mapping;
+	const char *why;
+	if (port_parse(x->a, spec, &ports, &mapping, &why) < 0)
+		return err_set(err, "%s", why);
+	for (size_t i = 0; i < ports.n; i++)
+		image_set_add(x->img, "ExposedPorts", ports.v[i]);
 	return 0;
 }
 
@@ -101,7 +87,7 @@ int exec_meta(struct exec *x, struct error *err)
 		break;
 	case I_EXPOSE:
 		for (size_t i = 0; i < s->nargs; i++)
-			if (expose(im, s->args[i], err) < 0)
+			if (expose(x, s->args[i], err) < 0)
 				return -1;
 		break;
 	case I_USER:
@@ -146,6 +132,8 @@ int exec_meta(struct exec *x, struct error *err)
 		/* ARG: only the history entry */
 		break;
 	}
-	image_history(im, s->node->line.text, true, x->epoch);
+	const char *text = history_text(x->a, s, im);
+	if (text)
+		image_history(im, text, true, x->epoch);
 	return 0;
 }

@@ -28,6 +28,9 @@ static const char usage[] =
 	"      --target STAGE       build this stage and what it needs\n"
 	"      --platform OS/ARCH   the target platform (default: the host's)\n"
 	"      --no-cache           rebuild every step\n"
+	"      --label K=V          set a label on the image (repeatable)\n"
+	"      --keep-modes         keep the context's file modes as they are (docker's way) instead of\n"
+	"                           normalising them to 0644/0755 as git does\n"
 	"      --pull=never         use the store's images only (the only choice until registries exist)\n"
 	"      --network MODE       RUN's network: default (outbound through slirp4netns),\n"
 	"                           none or host\n"
@@ -80,6 +83,13 @@ static char *find_dockerfile(const char *file, const char *context)
 	char *p = xasprintf("%s/Dockerfile", context);
 	if (exists(p))
 		return p;
+	/* docker takes a lower-case dockerfile too */
+	char *l = xasprintf("%s/dockerfile", context);
+	if (exists(l)) {
+		free(p);
+		return l;
+	}
+	free(l);
 	char *c = xasprintf("%s/Containerfile", context);
 	if (exists(c)) {
 		free(p);
@@ -108,7 +118,7 @@ static char *stdin_context(struct store **s)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL };
+	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES };
 	static const struct option opts[] = {
 		{"file", required_argument, NULL, 'f'},
 		{"tag", required_argument, NULL, 't'},
@@ -123,11 +133,14 @@ int cmd_build(int argc, char **argv)
 		{"pull", optional_argument, NULL, PULL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
+		{"label", required_argument, NULL, LABEL},
+		{"keep-modes", no_argument, NULL, KEEP_MODES},
 		{NULL, 0, NULL, 0},
 	};
 	struct arena *a = arena_new();
 	struct build_opts o = {0};
-	struct strv tags, outs;
+	struct strv tags, outs, labels;
+	strv_init(&labels, a);
 	strv_init(&tags, a);
 	strv_init(&outs, a);
 	env_init(&o.build_args, a);
@@ -176,6 +189,14 @@ int cmd_build(int argc, char **argv)
 			break;
 		case NO_CACHE:
 			o.no_cache = true;
+			break;
+		case LABEL:
+			if (!*optarg || *optarg == '=')
+				fatal("build: --label needs KEY=VALUE, not '%s'", optarg);
+			strv_push(&labels, optarg);
+			break;
+		case KEEP_MODES:
+			o.keep_modes = true;
 			break;
 		case NETWORK:
 			if (sandbox_net_parse(optarg, &o.network) < 0)
@@ -243,6 +264,8 @@ int cmd_build(int argc, char **argv)
 	o.ntags = tags.n;
 	o.outputs = (const char **)outs.v;
 	o.noutputs = outs.n;
+	o.labels = (const char **)labels.v;
+	o.nlabels = labels.n;
 	o.progress = !strcmp(progress, "quiet") ? PROGRESS_QUIET
 		     : !strcmp(progress, "tty") || (!strcmp(progress, "auto") && isatty(2)) ? PROGRESS_TTY
 											   : PROGRESS_PLAIN;

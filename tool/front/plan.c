@@ -7,8 +7,11 @@
 #include <string.h>
 #include <sys/utsname.h>
 
+#include "error.h"
 #include "expand.h"
+#include "platform.h"
 #include "port.h"
+#include "utf8.h"
 #include "util.h"
 
 /* the build args every Dockerfile may use without declaring them (and that never
@@ -83,20 +86,7 @@ static const char *go_quote(struct arena *a, const char *s)
 {
 	struct buf b;
 	buf_init(&b, a);
-	buf_putc(&b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(&b, "\\%c", *p);
-		else if (*p == '\n')
-			buf_puts(&b, "\\n");
-		else if (*p == '\t')
-			buf_puts(&b, "\\t");
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(&b, "\\x%02x", *p);
-		else
-			buf_putc(&b, (char)*p);
-	}
-	buf_putc(&b, '"');
+	quote_go(&b, s, strlen(s));
 	return b.s;
 }
 
@@ -455,79 +445,6 @@ static void plan_epoch(struct pctx *c)
 		env_set(&c->meta, name, arena_printf(c->a, "%lld", e));
 }
 
-/* containerd's platforms.Parse, normalised to os/arch[/variant]; NULL with *why when invalid */
-const char *plan_platform(struct arena *a, const char *spec, const char **why)
-{
-	static const char *const oses[] = {
-		"aix", "android", "darwin", "dragonfly", "freebsd", "hurd", "illumos", "ios", "js", "linux",
-		"nacl", "netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows", "zos",
-	};
-	static const char *const arches[] = {
-		"386", "amd64", "amd64p32", "arm", "armbe", "arm64", "arm64be", "loong64", "mips", "mipsle",
-		"mips64", "mips64le", "ppc", "ppc64", "ppc64le", "riscv", "riscv64", "s390", "s390x", "sparc",
-		"sparc64", "wasm",
-	};
-	char *parts[4];
-	size_t np = 0;
-	char *w = lower(a, spec);
-	for (char *save, *t = strtok_r(w, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-		if (np == 3) {
-			*why = arena_printf(a, "%s: cannot parse platform specifier: invalid argument", go_quote(a, spec));
-			return NULL;
-		}
-		parts[np++] = t;
-	}
-	size_t slashes = 0;
-	for (const char *q = spec; *q; q++)
-		slashes += *q == '/';
-	for (size_t i = 0; i < np; i++)
-		if (strspn(parts[i], "abcdefghijklmnopqrstuvwxyz0123456789_.-") != strlen(parts[i]) || np != slashes + 1) {
-			*why = arena_printf(a, "%s is an invalid component of %s: platform specifier component must match "
-					       "\"^[A-Za-z0-9_.-]+$\": invalid argument",
-					    go_quote(a, np != slashes + 1 ? "" : parts[i]), go_quote(a, spec));
-			return NULL;
-		}
-	const char *os = np ? parts[0] : "", *arch = np > 1 ? parts[1] : "", *variant = np > 2 ? parts[2] : "";
-	if (!strcmp(os, "macos"))
-		os = "darwin";
-	if (np == 1) {
-		bool known = false;
-		for (size_t i = 0; i < sizeof oses / sizeof *oses; i++)
-			known |= !strcmp(os, oses[i]);
-		if (known)
-			return arena_printf(a, "%s/%s", os, strchr(plan_host_platform(), '/') + 1);
-		arch = os;
-		os = "linux";
-	}
-	/* containerd's normalizeArch */
-	if (!strcmp(arch, "i386"))
-		arch = "386", variant = "";
-	else if (!strcmp(arch, "x86_64") || !strcmp(arch, "x86-64") || !strcmp(arch, "amd64"))
-		arch = "amd64", variant = !strcmp(variant, "v1") ? "" : variant;
-	else if (!strcmp(arch, "aarch64") || !strcmp(arch, "arm64"))
-		arch = "arm64", variant = (!strcmp(variant, "8") || !strcmp(variant, "v8")) ? "" : variant;
-	else if (!strcmp(arch, "armhf"))
-		arch = "arm", variant = "v7";
-	else if (!strcmp(arch, "armel"))
-		arch = "arm", variant = "v6";
-	else if (!strcmp(arch, "arm")) {
-		if (!*variant || !strcmp(variant, "7"))
-			variant = "v7";
-		else if (!strcmp(variant, "5") || !strcmp(variant, "6") || !strcmp(variant, "8"))
-			variant = arena_printf(a, "v%s", variant);
-	}
-	if (np == 1) {
-		bool known = false;
-		for (size_t i = 0; i < sizeof arches / sizeof *arches; i++)
-			known |= !strcmp(arch, arches[i]);
-		if (!known) {
-			*why = arena_printf(a, "%s: unknown operating system or architecture: invalid argument",
-					    go_quote(a, spec));
-			return NULL;
-		}
-	}
-	return *variant ? arena_printf(a, "%s/%s/%s", os, arch, variant) : arena_printf(a, "%s/%s", os, arch);
-}
 
 struct stagebuild {
 	struct step *steps;
@@ -1055,12 +972,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	p->df = df;
 	p->target = -1;
 	env_copy(&p->build_args, &o->build_args, a);
-	p->platform = plan_host_platform();
-	if (o->platform) {
-		const char *why;
-		if (!(p->platform = plan_platform(a, o->platform, &why)))
-			fatal("failed to parse platform %s: %s", o->platform, why);
-	}
+	p->platform = o->platform ? o->platform : plan_host_platform();
 	struct pctx c = {.a = a, .df = df, .o = o, .p = p};
 	env_init(&p->stage_names, a);
 	env_init(&c.meta, a);
@@ -1119,9 +1031,11 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 			const char *raw = n->flags[0] + strlen("--platform=");
 			if (!*st->platform)
 				die_node(&c, n, poff, "empty platform value from expression %s", raw);
-			const char *why;
-			if (!(st->platform = plan_platform(a, st->platform, &why)))
-				die_node(&c, n, poff, "failed to parse platform %s: %s", raw, why);
+			char norm[PLATFORM_MAX];
+			struct error perr;
+			if (platform_normalize(st->platform, norm, &perr) < 0)
+				die_node(&c, n, poff, "failed to parse platform %s: %s", raw, perr.msg);
+			st->platform = arena_strdup(a, norm);
 		}
 		st->base = xword(&c, n, n->argoff[0], n->args[0], &c.meta);
 		if (!*st->base)

@@ -105,9 +105,6 @@ void plan_json(FILE *f, const struct plan *p);
 const char *step_flag(const struct step *s, const char *name);
 /* Go's time.ParseDuration in nanoseconds; -1 when invalid, negative or too large */
 long long plan_duration(const char *s);
-/* a platform as containerd's platforms.Parse reads it, normalised to os/arch[/variant]; NULL with
-   *why (containerd's text) when invalid */
-const char *plan_platform(struct arena *a, const char *spec, const char **why);
 /* the host platform as os/arch[/variant] */
 const char *plan_host_platform(void);
 
