@@ -322,6 +322,8 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 		key_str(&k, b->st[st->base_stage].key);
 	} else if (!strcmp(st->base, "scratch")) {
 		image_scratch(&bs->img, platform);
+		/* BuildKit's empty image has WorkingDir / */
+		image_set(&bs->img, "WorkingDir", "/");
 		key_str(&k, "scratch");
 		key_str(&k, platform);
 	} else {

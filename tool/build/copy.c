@@ -38,6 +38,7 @@ struct srcfile {
 
 struct srcmatch {
 	const char *rel;      /* the match below root; a heredoc's name */
+	size_t strip;         /* --parents: the leading components of rel not kept (before a "/./") */
 	bool dir;
 	bool data;
 	struct srcfile *files;
@@ -431,8 +432,6 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		}
 		if (ex && !(S_ISDIR(st.st_mode) && s->o->ignore && ignore_has_exceptions(s->o->ignore)))
 			continue;
-		if (S_ISSOCK(st.st_mode))
-			continue;
 		size_t at = m->n;
 		struct srcfile *f = add_file(s, m);
 		f->rel = b;
@@ -469,6 +468,31 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 		struct strv flags;
 		strv_init(&flags, s->a);
 		for (size_t i = 0; i < cur.n; i++) {
+			if (s->o->parents && !strcmp(seg, "**")) {
+				/* any depth, this directory included: its real subdirectories, sorted */
+				size_t at = next.n;
+				strv_push(&next, cur.v[i]);
+				for (size_t k = at; k < next.n && next.n - at < 100000; k++) {
+					char *dir = resolve(s->a, s->o->root, next.v[k], !s->context, !wild[i] || k > at);
+					DIR *d = dir ? opendir(*dir ? arena_printf(s->a, "%s/%s", s->o->root, dir) : s->o->root) : NULL;
+					if (!d)
+						continue;
+					struct strv sub;
+					strv_init(&sub, s->a);
+					struct dirent *e;
+					while ((e = readdir(d)))
+						if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && e->d_type == DT_DIR)
+							strv_push(&sub, join(s->a, next.v[k], e->d_name));
+					closedir(d);
+					if (sub.n)
+						qsort(sub.v, sub.n, sizeof *sub.v, cmp_str);
+					for (size_t j = 0; j < sub.n; j++)
+						strv_push(&next, sub.v[j]);
+				}
+				for (size_t k = at; k < next.n; k++)
+					strv_push(&flags, "w");
+				continue;
+			}
 			if (!has_meta(seg)) {
 				strv_push(&next, join(s->a, cur.v[i], seg));
 				strv_push(&flags, NULL);
@@ -508,7 +532,8 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 		strv_push(out, cur.v[i]);
 }
 
-static int add_source(struct copy_src *s, const char *rel, const char *pattern, bool wild, struct error *err)
+static int add_source(struct copy_src *s, const char *rel, size_t strip, const char *pattern, bool wild,
+		      struct error *err)
 {
 	const struct copy_opts *o = s->o;
 	if (s->context && o->ignore && *rel && ignore_match(o->ignore, rel)) {
@@ -561,6 +586,7 @@ static int add_source(struct copy_src *s, const char *rel, const char *pattern, 
 		goto out;
 	}
 	struct srcmatch *m = add_match(s, arena_strdup(s->a, rel));
+	m->strip = strip;
 	struct srcfile *f = add_file(s, m);
 	f->rel = "";
 	if (fill_at(s, f, pfd, base, host, res, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
@@ -640,6 +666,7 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 			return -1;
 		}
 	}
+	const char *nomatch = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *pat = patterns[i];
 		char *rel = clean(a, pat);
@@ -647,6 +674,14 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 			return err_set(err, "%s: forbidden path outside %s", pat, o->what);
 		/* absolute sources are relative to the root too */
 		rel = clean(a, arena_printf(a, "/%s", rel)) + 1;
+		/* --parents: "x/./y" keeps the path after "/./" only */
+		size_t strip = 0;
+		const char *pivot = o->parents ? strstr(pat, "/./") : NULL;
+		if (pivot) {
+			char *head = clean(a, arena_printf(a, "/%.*s", (int)(pivot - pat), pat)) + 1;
+			for (const char *q = head; *head && q; q = strchr(q + 1, '/'))
+				strip++;
+		}
 		if (has_meta(rel)) {
 			struct strv matches;
 			strv_init(&matches, a);
@@ -657,15 +692,18 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 				struct stat st;
 				if (!res || lstat(arena_printf(a, "%s/%s", o->root, res), &st) < 0)
 					continue;
-				if (add_source(s, matches.v[k], pat, true, err) < 0)
+				if (add_source(s, matches.v[k], strip, pat, true, err) < 0)
 					return -1;
 			}
-			if (s->n == before)
-				return err_set(err, "%s: no source files match in %s", pat, o->what);
-		} else if (add_source(s, rel, pat, false, err) < 0) {
+			/* a wildcard may match nothing when another source matches something, as in BuildKit */
+			if (s->n == before && !nomatch)
+				nomatch = pat;
+		} else if (add_source(s, rel, strip, pat, false, err) < 0) {
 			return -1;
 		}
 	}
+	if (nomatch && s->n == 0)
+		return err_set(err, "%s: no source files match in %s", nomatch, o->what);
 	return 0;
 }
 
@@ -836,6 +874,10 @@ static int entry_from(struct copy_src *s, const struct copy_dest *d, struct ebuf
 		e->devminor = minor(f->st.st_rdev);
 	} else if (S_ISFIFO(m)) {
 		e->type = LAYER_FIFO;
+	} else if (S_ISSOCK(m)) {
+		/* a socket is copied as an empty regular file, as docker does */
+		e->type = LAYER_REG;
+		e->data = "";
 	} else {
 		b->n--;
 		return 0;
@@ -905,13 +947,50 @@ static int extract_archive(struct arena *a, struct copy_src *s, const struct cop
 	return r;
 }
 
+/* the part of a match --parents keeps */
+static const char *kept(const struct srcmatch *m)
+{
+	const char *r = m->rel;
+	for (size_t i = 0; i < m->strip && r; i++) {
+		r = strchr(r, '/');
+		r = r ? r + 1 : "";
+	}
+	return r;
+}
+
+/* where path lands in the parent filesystem when its symlinked directories are followed (inside
+   it), as extracting an archive or copying with --parents does there; a directory that exists
+   through a link resolves whole */
+static const char *through_links(struct arena *a, const struct copy_dest *d, struct env *cache, const char *path,
+				 bool dir)
+{
+	if (dir) {
+		char *r = resolve(a, d->rootfs, path, true, true);
+		if (r && *r && strcmp(r, path) != 0 && rootfs_isdir(d, a, path))
+			return r;
+	}
+	const char *sl = strrchr(path, '/');
+	if (!sl)
+		return path;
+	char *parent = arena_strndup(a, path, (size_t)(sl - path));
+	const char *c = env_get(cache, parent);
+	if (!c) {
+		char *r = resolve(a, d->rootfs, parent, true, true);
+		c = r ? r : parent;
+		env_set(cache, parent, c);
+	}
+	if (!strcmp(c, parent))
+		return path;
+	return *c ? arena_printf(a, "%s/%s", c, sl + 1) : arena_strdup(a, sl + 1);
+}
+
 static int map_match(struct arena *a, struct copy_src *s, const struct srcmatch *m, const struct copy_dest *d,
 		     const char *destdir, bool dest_is_dir, const char *dest, struct ebuf *b, struct strv *dirs,
 		     struct error *err)
 {
 	bool keep = !s->context && !m->data;
 	if (m->dir) {
-		const char *target = d->parents && *m->rel ? join(a, destdir, m->rel) : destdir;
+		const char *target = d->parents && *m->rel ? join(a, destdir, kept(m)) : destdir;
 		/* a directory's contents are copied, not the directory: the destination is made
 		   like a parent (root's, 0755, or --chown's), or left as the parent has it */
 		if (*target)
@@ -926,7 +1005,7 @@ static int map_match(struct arena *a, struct copy_src *s, const struct srcmatch 
 	const struct srcfile *f = &m->files[0];
 	const char *target;
 	if (d->parents && !m->data)
-		target = join(a, destdir, m->rel);
+		target = join(a, destdir, kept(m));
 	else
 		target = dest_is_dir ? join(a, destdir, base_name(m->rel)) : dest;
 	if (d->add && f->host && S_ISREG(f->st.st_mode) && untar_is_archive(f->host)) {
@@ -957,19 +1036,21 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	char *rel = dest[1] ? dest + 1 : arena_strdup(a, "");
 	if (d->rootfs && !(rel = resolve(a, d->rootfs, rel, true, true)))
 		return err_set(err, "%s %s: too many levels of symbolic links", d->instr, d->dest);
-	bool any_dir = false, archive = false;
+	bool any_dir = false, archive = false, all_archives = s->n > 0;
 	for (size_t i = 0; i < s->n; i++) {
 		any_dir |= s->m[i].dir;
-		if (d->add && !s->m[i].dir && s->m[i].files[0].host && S_ISREG(s->m[i].files[0].st.st_mode) &&
-		    untar_is_archive(s->m[i].files[0].host))
-			archive = true;
+		bool x = d->add && !s->m[i].dir && s->m[i].files[0].host && S_ISREG(s->m[i].files[0].st.st_mode) &&
+			 untar_is_archive(s->m[i].files[0].host);
+		archive |= x;
+		all_archives &= x;
 	}
 	bool exists_dir = !*rel || rootfs_isdir(d, a, rel);
 	struct stat dst;
 	if (any_dir && !exists_dir && d->rootfs && lstat(arena_printf(a, "%s/%s", d->rootfs, rel), &dst) == 0)
 		return err_set(err, "%s: cannot copy a directory to %s: it exists and is not a directory", d->instr,
 			       d->dest);
-	if (s->n > 1 && !slash && !exists_dir)
+	/* archives all unpack into the destination: no slash needed */
+	if (s->n > 1 && !slash && !exists_dir && !all_archives)
 		return err_set(err, "when using %s with more than one source file, the destination must be a "
 				    "directory and end with a /", d->instr);
 	bool dest_is_dir = slash || s->n > 1 || any_dir || exists_dir || archive;
@@ -980,6 +1061,12 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 			return -1;
 	if (!*rel && !dest_is_dir)
 		return err_set(err, "%s: cannot copy a file onto /", d->instr);
+	if (d->rootfs && (archive || d->parents)) {
+		struct env cache;
+		env_init(&cache, a);
+		for (size_t i = 0; i < b.n; i++)
+			b.v[i].path = through_links(a, d, &cache, b.v[i].path, b.v[i].type == LAYER_DIR);
+	}
 	/* one entry a path; among copies to one path the later source wins */
 	struct ord *ord = arena_alloc(a, (b.n + 1) * sizeof *ord);
 	for (size_t i = 0; i < b.n; i++)
@@ -1020,9 +1107,15 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 				e->mode = st.st_mode & 07777;
 				e->uid = st.st_uid;
 				e->gid = st.st_gid;
-			} else if (d->chown) {
-				e->uid = d->uid;
-				e->gid = d->gid;
+			} else {
+				if (d->chown) {
+					e->uid = d->uid;
+					e->gid = d->gid;
+				}
+				/* BuildKit makes new parents with --chmod's mode too */
+				long cm = d->chmod ? copy_chmod(d->chmod, 0755, true) : -1;
+				if (cm >= 0)
+					e->mode = (unsigned)cm;
 			}
 		}
 	}

@@ -19,6 +19,7 @@ struct copy_opts {
 	const char *root;          /* host directory the sources are relative to */
 	bool context;              /* root is the build context: modes normalised, escapes refused */
 	bool keep_modes;           /* the context's mode bits are kept, not normalised (--keep-modes) */
+	bool parents;              /* --parents: a "/./" in a pattern ends the part not kept, "**" is any depth */
 	const char *what;          /* for messages: "the build context", "stage build" */
 	const struct ignore *ignore;      /* .dockerignore (context only), or NULL */
 	const char *const *excludes;      /* --exclude patterns */

@@ -141,7 +141,8 @@ int exec_copy(struct exec *x, struct error *err)
 	d.rootfs = link ? NULL : rootfs_path(rf);
 	d.chmod = step_flag(s, "chmod");
 	d.parents = step_flag(s, "parents") && !strcmp(step_flag(s, "parents"), "true");
-	d.add = s->instr == I_ADD;
+	/* ADD unpacks local archives unless --unpack=false */
+	d.add = s->instr == I_ADD && !(step_flag(s, "unpack") && !strcmp(step_flag(s, "unpack"), "false"));
 	d.tmpdir = x->tmpdir;
 	d.dest = abs_path(x->a, x->img, s->args[s->nargs - 1]);
 	if (chown) {
@@ -224,6 +225,7 @@ int exec_copy_sources(struct arena *a, const struct step *s, struct copy_opts *o
 			strv_push(&ex, (char *)s->flags[i].value);
 	o->excludes = (const char *const *)ex.v;
 	o->nexcludes = ex.n;
+	o->parents = step_flag(s, "parents") && !strcmp(step_flag(s, "parents"), "true");
 	/* heredoc sources are data; the rest are paths */
 	struct strv pats;
 	strv_init(&pats, a);

@@ -91,7 +91,8 @@ int exec_meta(struct exec *x, struct error *err)
 				return -1;
 		break;
 	case I_USER:
-		image_set(im, "User", s->args[0]);
+		/* an empty USER is root: docker's config then has no User */
+		image_set(im, "User", *s->args[0] ? s->args[0] : NULL);
 		break;
 	case I_VOLUME:
 		for (size_t i = 0; i < s->nargs; i++)
