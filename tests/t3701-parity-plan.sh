@@ -38,8 +38,8 @@ p dup-target 'FROM a AS s\nFROM b AS s\nFROM c\n' "d['target']" '1' --target s
 p dup-from 'FROM a AS s\nFROM s AS t\nFROM b AS s\n' "s[1]['base_stage']" '0'
 # 15: FROM --platform that expands to nothing or to no platform
 e platform-empty 'FROM --platform=$UNDEFINED_ARG x\n' 'strata: platform-empty:1:6: empty platform value from expression $UNDEFINED_ARG'
-e platform-bad 'ARG P=linux/amd64/v1/x\nFROM --platform=$P x\n' 'strata: platform-bad:2:6: failed to parse platform $P: "linux/amd64/v1/x": cannot parse platform specifier: invalid argument'
-e platform-os 'FROM --platform=nosuch x\n' 'strata: platform-os:1:6: failed to parse platform nosuch: "nosuch": unknown operating system or architecture: invalid argument'
+e platform-bad 'ARG P=linux/amd64/v1/x\nFROM --platform=$P x\n' 'strata: platform-bad:2:6: failed to parse platform $P: "linux/amd64/v1/x": cannot parse platform specifier: want os/arch[/variant]'
+e platform-os 'FROM --platform=nosuch x\n' 'strata: platform-os:1:6: failed to parse platform nosuch: "nosuch": unknown operating system or architecture'
 # 16: --from names an earlier stage only, and is never expanded
 e from-later 'FROM x AS a\nCOPY --from=b /x /y\nFROM x AS b\nFROM a\n' 'strata: from-later:2:6: cannot copy from stage "b", it needs to be defined before current stage "a"'
 e from-var 'FROM x AS a\nFROM x\nARG S=a\nCOPY --from=$S /x /y\n' 'strata: from-var:4:6: variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope as a workaround'
