@@ -99,5 +99,10 @@ int main(void)
 	CHECK("pyc/orphan-kept", e[6].src == orphan, "a pyc without its source was rewritten");
 	arena_free(a);
 	remove_tree_at(AT_FDCWD, tmp, NULL);
+	free(py);
+	free(good);
+	free(stale);
+	free(hashed);
+	free(orphan);
 	return check_failed;
 }
