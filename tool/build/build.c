@@ -361,14 +361,18 @@ static struct ignore *read_ignore(const char *ctxdir, const char *dockerfile, st
 	*rc = 0;
 	char *p = xasprintf("%s.dockerignore", dockerfile);
 	size_t len;
-	char *data = read_file(p, &len);
-	if (!data) {
+	char *data;
+	if (read_regular(p, p, DOCKERFILE_MAX, &data, &len, err) < 0 && err->errnum == ENOENT) {
 		free(p);
 		p = xasprintf("%s/.dockerignore", ctxdir);
-		data = read_file(p, &len);
+		if (read_regular(p, p, DOCKERFILE_MAX, &data, &len, err) < 0 && err->errnum == ENOENT) {
+			free(p);
+			return NULL;
+		}
 	}
 	if (!data) {
 		free(p);
+		*rc = -1;
 		return NULL;
 	}
 	struct strv pats;
@@ -461,9 +465,8 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		return -1;
 	char *file = o->file ? xstrdup(o->file) : xasprintf("%s/Dockerfile", o->context);
 	size_t len = o->file_len;
-	char *data = o->file_data ? xstrndup(o->file_data, o->file_len) : read_file(file, &len);
-	if (!data) {
-		err_sys(err, "%s", file);
+	char *data = o->file_data ? xstrndup(o->file_data, o->file_len) : NULL;
+	if (!data && read_regular(file, file, DOCKERFILE_MAX, &data, &len, err) < 0) {
 		free(file);
 		return -1;
 	}

@@ -18,17 +18,27 @@
 #include "rootfs.h"
 #include "util.h"
 
-/* --chown's user[:group] as numbers, names looked up in the parent's /etc/passwd and /etc/group
+/* one id field of etc/passwd or etc/group: 32 bits and not chown's -1, or an error naming it */
+static int id_field(const char *v, const char *what, const char *name, const char *file, const char *field,
+		    unsigned *id, struct error *err)
+{
+	if (id_parse(v, id) == 0)
+		return 0;
+	return err_set(err, "%s %s in %s: %s \"%.40s\" is not a number from 0 to %llu", what, name, file, field, v,
+		       ID_MAX);
+}
+
+/* --chown's user[:group] as numbers, as BuildKit's parseUID reads them (decimal up to 32 bits,
+   "root" is 0); anything else is a name looked up in the parent's /etc/passwd and /etc/group
    (found inside the image: a symlink in it never leads to the host's files) */
 static int lookup_id(const char *rootfs, const char *file, const char *name, unsigned *id, unsigned *gid,
 		     struct error *err)
 {
-	char *end;
-	unsigned long v = strtoul(name, &end, 10);
-	if (*name && !*end) {
-		*id = (unsigned)v;
+	if (id_parse(name, id) == 0 || !strcmp(name, "root")) {
+		if (!strcmp(name, "root"))
+			*id = 0;
 		if (gid)
-			*gid = (unsigned)v;
+			*gid = *id;
 		return 0;
 	}
 	const char *what = gid ? "user" : "group";
@@ -43,20 +53,24 @@ static int lookup_id(const char *rootfs, const char *file, const char *name, uns
 		return err_set(err, "unable to find %s %s: no %s in the image", what, name, file);
 	}
 	char line[4096];
-	int found = 0;
-	while (!found && fgets(line, sizeof line, f)) {
+	int found = 0, rc = 0;
+	while (!found && rc == 0 && fgets(line, sizeof line, f)) {
 		/* name:password:id:gid:...; empty fields count, so split at every ':' */
 		char *field[4] = {0}, *p = line;
 		for (int i = 0; i < 4 && p; i++)
 			field[i] = strsep(&p, ":\n");
 		if (field[0] && field[2] && !strcmp(field[0], name) && *field[2]) {
-			*id = (unsigned)strtoul(field[2], NULL, 10);
-			if (gid)
-				*gid = field[3] && *field[3] ? (unsigned)strtoul(field[3], NULL, 10) : *id;
 			found = 1;
+			rc = id_field(field[2], what, name, file, gid ? "uid" : "gid", id, err);
+			if (rc == 0 && gid && field[3] && *field[3])
+				rc = id_field(field[3], what, name, file, "gid", gid, err);
+			else if (rc == 0 && gid)
+				*gid = *id;
 		}
 	}
 	fclose(f);
+	if (rc < 0)
+		return -1;
 	if (!found)
 		return err_set(err, "unable to find %s %s: no matching entries in %s", what, name, file);
 	return 0;

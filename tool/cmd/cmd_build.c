@@ -10,6 +10,7 @@
 #include "build.h"
 #include "cmd.h"
 #include "error.h"
+#include "parse.h"
 #include "sandbox.h"
 #include "output.h"
 #include "platform.h"
@@ -49,8 +50,11 @@ static char *read_stdin(size_t *len)
 	buf_init(&b, NULL);
 	char chunk[1 << 16];
 	ssize_t n;
-	while ((n = read(0, chunk, sizeof chunk)) > 0)
+	while ((n = read(0, chunk, sizeof chunk)) > 0) {
 		buf_putn(&b, chunk, (size_t)n);
+		if (b.len > DOCKERFILE_MAX)
+			fatal("-f -: standard input holds more than the %d bytes a Dockerfile may have", DOCKERFILE_MAX);
+	}
 	if (n < 0)
 		fatal("-f -: read standard input: %m");
 	*len = b.len;

@@ -108,9 +108,10 @@ int cmd_parse(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	size_t len;
-	char *data = read_file(path, &len);
-	if (!data)
-		fatal("%s: %m", path);
+	char *data;
+	struct error rerr;
+	if (read_regular(path, path, DOCKERFILE_MAX, &data, &len, &rerr) < 0)
+		fatal("%s", rerr.msg);
 	struct dockerfile *df = parse_dockerfile(a, path, data, len);
 	if (mode == DUMP) {
 		parse_dump(stdout, df);

@@ -54,6 +54,10 @@ struct dockerfile {
 	size_t warnings;             /* empty continuation lines seen */
 };
 
+/* the most bytes a Dockerfile or a .dockerignore may have: both are read whole, and must be
+   regular files (a fifo or /dev/zero, even through a symlink, is an error, not a hang) */
+enum { DOCKERFILE_MAX = 16 << 20 };
+
 /* parse data (len bytes) as a Dockerfile; dies with "PATH:LINE:COL: ..." on a parse error */
 struct dockerfile *parse_dockerfile(struct arena *a, const char *path, const char *data, size_t len);
 /* write the reference parser's AST dump (one "(...)" line per instruction) */
