@@ -352,6 +352,14 @@ size_t path_clean_into(const char *p, size_t n, char *out)
 	return w;
 }
 
+char *path_clean_arena(struct arena *a, const char *p)
+{
+	size_t n = strlen(p);
+	char *out = arena_alloc(a, n + 2);
+	out[path_clean_into(p, n, out)] = 0;
+	return out;
+}
+
 char *path_clean(const char *path)
 {
 	size_t n = strlen(path);

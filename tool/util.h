@@ -70,6 +70,8 @@ void strv_free(struct strv *sv);
 size_t path_clean_into(const char *p, size_t n, char *out);
 /* the same into a malloc'd string */
 char *path_clean(const char *p);
+/* the same in arena a */
+char *path_clean_arena(struct arena *a, const char *p);
 /* remove name under dfd (AT_FDCWD: a path) and everything below it, never following a symlink
    nor crossing into a mount, opening up directories a layer made unreadable; adds the bytes of
    removed files to *bytes when set; gone already is fine; 0 or -1 with errno */

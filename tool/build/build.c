@@ -27,7 +27,6 @@
 #include "rootfs.h"
 #include "store.h"
 #include "sys.h"
-#include "transport.h"
 #include "util.h"
 
 struct bstage {
@@ -461,7 +460,7 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		return err_sys(err, "context %s", o->context);
 	if (!S_ISDIR(st.st_mode))
 		return err_set(err, "context %s: not a directory", o->context);
-	if (transport_epoch(&b->epoch, err) < 0)
+	if (layer_epoch(&b->epoch, err) < 0)
 		return -1;
 	char *file = o->file ? xstrdup(o->file) : xasprintf("%s/Dockerfile", o->context);
 	size_t len = o->file_len;
@@ -569,7 +568,7 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	for (size_t i = 0; i < o->noutputs; i++) {
 		double t0 = now();
 		progress_work(b.prog, arena_printf(b.a, "writing %s", o->outputs[i]));
-		if (transport_export(b.s, img->manifest, o->outputs[i], o->ntags ? o->tags[0] : NULL, err) < 0)
+		if (o->output(b.s, img->manifest, o->outputs[i], o->ntags ? o->tags[0] : NULL, err) < 0)
 			goto out;
 		progress_done(b.prog, 0, now() - t0);
 	}

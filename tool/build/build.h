@@ -12,6 +12,7 @@
 struct arena;
 struct error;
 struct plan;
+struct store;
 
 struct build_opts {
 	const char *file;           /* -f; NULL: CONTEXT/Dockerfile */
@@ -22,6 +23,8 @@ struct build_opts {
 	size_t ntags;
 	const char **outputs;       /* -o */
 	size_t noutputs;
+	/* writes each output (transport_export: the build stays below the transports) */
+	int (*output)(struct store *s, const char *md, const char *dest, const char *name, struct error *err);
 	struct env build_args;      /* --build-arg */
 	const char *target;
 	const char *platform;

@@ -61,15 +61,6 @@ struct copy_src {
 /* descriptors of hashed files kept open for writing the layer, and how many may be */
 static long held_fds, held_max = -1;
 
-/* path.Clean, in the arena */
-static char *clean(struct arena *a, const char *p)
-{
-	size_t n = strlen(p);
-	char *out = arena_alloc(a, n + 2);
-	out[path_clean_into(p, n, out)] = 0;
-	return out;
-}
-
 static char *join(struct arena *a, const char *x, const char *y)
 {
 	if (!*x)
@@ -669,16 +660,16 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 	const char *nomatch = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const char *pat = patterns[i];
-		char *rel = clean(a, pat);
+		char *rel = path_clean_arena(a, pat);
 		if (s->context && (!strcmp(rel, "..") || !strncmp(rel, "../", 3)))
 			return err_set(err, "%s: forbidden path outside %s", pat, o->what);
 		/* absolute sources are relative to the root too */
-		rel = clean(a, arena_printf(a, "/%s", rel)) + 1;
+		rel = path_clean_arena(a, arena_printf(a, "/%s", rel)) + 1;
 		/* --parents: "x/./y" keeps the path after "/./" only */
 		size_t strip = 0;
 		const char *pivot = o->parents ? strstr(pat, "/./") : NULL;
 		if (pivot) {
-			char *head = clean(a, arena_printf(a, "/%.*s", (int)(pivot - pat), pat)) + 1;
+			char *head = path_clean_arena(a, arena_printf(a, "/%.*s", (int)(pivot - pat), pat)) + 1;
 			for (const char *q = head; *head && q; q = strchr(q + 1, '/'))
 				strip++;
 		}
@@ -1031,7 +1022,7 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	struct ebuf b = {.a = a};
 	size_t dl = strlen(d->dest);
 	bool slash = dl > 0 && (d->dest[dl - 1] == '/' || (dl >= 2 && !strcmp(d->dest + dl - 2, "/.")));
-	char *dest = clean(a, d->dest);
+	char *dest = path_clean_arena(a, d->dest);
 	/* the destination as the parent's filesystem resolves it (symlinks followed inside it) */
 	char *rel = dest[1] ? dest + 1 : arena_strdup(a, "");
 	if (d->rootfs && !(rel = resolve(a, d->rootfs, rel, true, true)))

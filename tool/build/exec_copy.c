@@ -95,16 +95,6 @@ static int chown_ids(const char *rootfs, const char *spec, unsigned *uid, unsign
 	return 0;
 }
 
-static bool needs_names(const char *chown)
-{
-	if (!chown)
-		return false;
-	for (const char *p = chown; *p; p++)
-		if (*p != ':' && (*p < '0' || *p > '9'))
-			return true;
-	return false;
-}
-
 /* path.Join(workdir, p) unless p is absolute; a trailing '/' of p is kept */
 static char *abs_path(struct arena *a, struct image *im, const char *p)
 {
@@ -116,31 +106,6 @@ static char *abs_path(struct arena *a, struct image *im, const char *p)
 	return arena_printf(a, "%s%s%s", wd, wd[strlen(wd) - 1] == '/' ? "" : "/", p);
 }
 
-/* Go's path.Clean for an absolute path */
-static char *clean_abs(struct arena *a, const char *p)
-{
-	struct strv parts;
-	strv_init(&parts, a);
-	char *w = arena_strdup(a, p);
-	for (char *save, *t = strtok_r(w, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(t, "."))
-			continue;
-		if (!strcmp(t, "..")) {
-			if (parts.n)
-				parts.n--;
-			continue;
-		}
-		strv_push(&parts, t);
-	}
-	struct buf b;
-	buf_init(&b, a);
-	for (size_t i = 0; i < parts.n; i++) {
-		buf_putc(&b, '/');
-		buf_puts(&b, parts.v[i]);
-	}
-	return b.len ? b.s : arena_strdup(a, "/");
-}
-
 int exec_copy(struct exec *x, struct error *err)
 {
 	const struct step *s = x->step;
@@ -148,7 +113,8 @@ int exec_copy(struct exec *x, struct error *err)
 	bool link = step_flag(s, "link") && !strcmp(step_flag(s, "link"), "true");
 	const char *chown = step_flag(s, "chown");
 	int r = -1;
-	if ((!link || needs_names(chown)) && rootfs_open(x->s, x->img, &rf, err) < 0)
+	/* the plan says whether the layer depends on the parent (no --link, or --chown by name) */
+	if (s->needs_parent && rootfs_open(x->s, x->img, &rf, err) < 0)
 		return -1;
 	struct copy_dest d = {0};
 	d.instr = instr_name(s->instr);
@@ -187,7 +153,7 @@ out:
 int exec_workdir(struct exec *x, struct error *err)
 {
 	const struct step *s = x->step;
-	char *wd = clean_abs(x->a, abs_path(x->a, x->img, s->args[0]));
+	char *wd = path_clean_arena(x->a, abs_path(x->a, x->img, s->args[0]));
 	image_set(x->img, "WorkingDir", wd);
 	struct rootfs *rf;
 	if (rootfs_open(x->s, x->img, &rf, err) < 0)
@@ -244,15 +210,7 @@ int exec_copy_sources(struct arena *a, const struct step *s, struct copy_opts *o
 	struct strv pats;
 	strv_init(&pats, a);
 	for (size_t i = 0; i + 1 < s->nargs; i++) {
-		const struct node *n = s->node;
-		bool hd = false;
-		for (size_t h = 0; h < n->nheredocs && !hd; h++) {
-			const char *w = s->args[i];
-			while (*w >= '0' && *w <= '9')
-				w++;
-			hd = !strncmp(w, "<<", 2);
-		}
-		if (!hd)
+		if (!plan_heredoc_arg(s->node, s->args[i]))
 			strv_push(&pats, (char *)s->args[i]);
 	}
 	if (pats.n) {

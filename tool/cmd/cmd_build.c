@@ -17,6 +17,7 @@
 #include "progress.h"
 #include "ref.h"
 #include "store.h"
+#include "transport.h"
 #include "untar.h"
 #include "util.h"
 
@@ -270,6 +271,7 @@ int cmd_build(int argc, char **argv)
 	o.noutputs = outs.n;
 	o.labels = (const char **)labels.v;
 	o.nlabels = labels.n;
+	o.output = transport_export;
 	o.progress = !strcmp(progress, "quiet") ? PROGRESS_QUIET
 		     : !strcmp(progress, "tty") || (!strcmp(progress, "auto") && isatty(2)) ? PROGRESS_TTY
 											   : PROGRESS_PLAIN;

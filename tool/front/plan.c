@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "error.h"
 #include "expand.h"
@@ -195,26 +194,6 @@ static noreturn void die_instr(const struct pctx *c, const struct node *n, const
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	fatal_at(c->df->path, n->line.start_line, n->line.col, "%s", msg);
-}
-
-const char *plan_host_platform(void)
-{
-	struct utsname u;
-	if (uname(&u) == 0) {
-		if (!strcmp(u.machine, "aarch64"))
-			return "linux/arm64";
-		if (!strcmp(u.machine, "armv7l"))
-			return "linux/arm/v7";
-		if (!strcmp(u.machine, "i686") || !strcmp(u.machine, "i386"))
-			return "linux/386";
-		if (!strcmp(u.machine, "ppc64le"))
-			return "linux/ppc64le";
-		if (!strcmp(u.machine, "s390x"))
-			return "linux/s390x";
-		if (!strcmp(u.machine, "riscv64"))
-			return "linux/riscv64";
-	}
-	return "linux/amd64";
 }
 
 /* set PREFIXPLATFORM, PREFIXOS, PREFIXARCH, PREFIXVARIANT from os/arch[/variant] */
@@ -546,7 +525,7 @@ static void stage_label(struct pctx *c, struct stagebuild *sb, const struct node
 	}
 }
 
-static bool is_heredoc_arg(const struct node *n, const char *a)
+bool plan_heredoc_arg(const struct node *n, const char *a)
 {
 	for (size_t i = 0; i < n->nheredocs; i++) {
 		const char *p = a;
@@ -562,7 +541,7 @@ static void expand_args(struct pctx *c, const struct node *n, struct step *s, co
 {
 	const char **v = arena_alloc(c->a, (n->nargs + 1) * sizeof *v);
 	for (size_t i = 0; i < n->nargs; i++)
-		v[i] = is_heredoc_arg(n, n->args[i]) ? n->args[i] : xword(c, n, n->argoff[i], n->args[i], sh);
+		v[i] = plan_heredoc_arg(n, n->args[i]) ? n->args[i] : xword(c, n, n->argoff[i], n->args[i], sh);
 	s->args = v;
 }
 
@@ -621,7 +600,7 @@ static void check_add(struct pctx *c, const struct node *n, const struct step *s
 	size_t nsrc = 0;
 	const char *src = NULL;
 	for (size_t i = 0; i + 1 < s->nargs; i++)
-		if (!is_heredoc_arg(n, s->args[i]))
+		if (!plan_heredoc_arg(n, s->args[i]))
 			nsrc++, src = s->args[i];
 	if (nsrc != 1)
 		die_instr(c, n, "checksum can't be specified for multiple sources");
@@ -972,7 +951,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	p->df = df;
 	p->target = -1;
 	env_copy(&p->build_args, &o->build_args, a);
-	p->platform = o->platform ? o->platform : plan_host_platform();
+	p->platform = o->platform ? o->platform : platform_host();
 	struct pctx c = {.a = a, .df = df, .o = o, .p = p};
 	env_init(&p->stage_names, a);
 	env_init(&c.meta, a);
@@ -981,7 +960,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	strv_init(&warnings, a);
 	c.used_args = &consumed;
 	c.warnings = &warnings;
-	set_platform_args(&c.meta, "BUILD", plan_host_platform());
+	set_platform_args(&c.meta, "BUILD", platform_host());
 	set_platform_args(&c.meta, "TARGET", p->platform);
 	/* TARGETSTAGE: the --target, else the last stage's name */
 	const char *tstage = o->target;

@@ -101,11 +101,11 @@ struct plan {
 struct plan *plan_build(struct arena *a, const struct dockerfile *df, const struct plan_opts *o);
 /* write the plan as JSON (stages, steps, expanded arguments, source lines) */
 void plan_json(FILE *f, const struct plan *p);
+/* true when argument a of n (as written or expanded) is the marker of one of n's heredocs */
+bool plan_heredoc_arg(const struct node *n, const char *a);
 /* the value of step flag name, or NULL */
 const char *step_flag(const struct step *s, const char *name);
 /* Go's time.ParseDuration in nanoseconds; -1 when invalid, negative or too large */
 long long plan_duration(const char *s);
-/* the host platform as os/arch[/variant] */
-const char *plan_host_platform(void);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
@@ -399,16 +400,9 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 		w.buf[i] = xmalloc(CHUNK);
 	w.out = xmalloc(OUT_SIZE);
 	w.fd = out_fd;
-	if (deflateInit2(&w.z, LAYER_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+	if (layer_deflate_init(&w.z, &w.hdr) < 0) {
 		writer_free(&w);
 		return err_set(err, "layer: deflateInit2 failed");
-	}
-	w.hdr.os = LAYER_GZIP_OS;
-	w.hdr.time = 0;
-	if (deflateSetHeader(&w.z, &w.hdr) != Z_OK) {
-		deflateEnd(&w.z);
-		writer_free(&w);
-		return err_set(err, "layer: deflateSetHeader failed");
 	}
 	w.tarh = sha256_new();
 	w.gzh = sha256_new();
@@ -437,7 +431,7 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 		goto out;
 	}
 	/* unblocked: no padding of the end to 10240 bytes, chunks are ours */
-	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	if (layer_tar_format(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
 	    archive_write_open(a, &w, NULL, tar_out, NULL) != ARCHIVE_OK) {
 		archive_fail(a, "(open)", err);
@@ -489,4 +483,42 @@ out:
 		d->size = w.gzsize;
 	writer_free(&w);
 	return rc;
+}
+
+int layer_epoch(long long *epoch, struct error *err)
+{
+	*epoch = 0;
+	const char *v = getenv("SOURCE_DATE_EPOCH");
+	if (!v || !*v)
+		return 0;
+	char *end;
+	errno = 0;
+	long long x = strtoll(v, &end, 10);
+	if (!isdigit((unsigned char)v[0]) || *end || errno)
+		return err_set(err, "SOURCE_DATE_EPOCH=%s: want a number of seconds", v);
+	/* RFC 3339, as configs write times, ends with the year 9999 */
+	if (x > 253402300799LL)
+		return err_set(err, "SOURCE_DATE_EPOCH=%s: after the year 9999", v);
+	*epoch = x;
+	return 0;
+}
+
+int layer_deflate_init(z_stream *z, gz_header *hdr)
+{
+	memset(z, 0, sizeof *z);
+	memset(hdr, 0, sizeof *hdr);
+	if (deflateInit2(z, LAYER_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	hdr->os = LAYER_GZIP_OS;
+	hdr->time = 0;
+	if (deflateSetHeader(z, hdr) != Z_OK) {
+		deflateEnd(z);
+		return -1;
+	}
+	return 0;
+}
+
+int layer_tar_format(struct archive *a)
+{
+	return archive_write_set_format_pax_restricted(a);
 }

@@ -8,15 +8,24 @@
    name; diff_id and blob digest computed in the same pass. */
 #include <stddef.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "digest.h"
 
+struct archive;
 struct error;
 
 /* the gzip of the layer contract: zlib level 6 (already faster than `gzip -6`; higher levels
    cost far more time than they save), header mtime 0, OS byte 255 (unknown), no name.
-   Whoever recompresses a layer (import of uncompressed layers) must use these. */
+   Whoever recompresses a layer (import of uncompressed layers) uses layer_deflate_init. */
 enum { LAYER_GZIP_LEVEL = 6, LAYER_GZIP_OS = 255 };
+
+/* start z as the layer contract's gzip stream; hdr must live as long as z (zlib keeps a pointer
+   to it); 0, or -1 when zlib fails (z needs no deflateEnd then) */
+int layer_deflate_init(z_stream *z, gz_header *hdr);
+/* set the tar format of the layer contract (pax restricted) on a libarchive writer; ARCHIVE_OK or
+   libarchive's error */
+int layer_tar_format(struct archive *a);
 
 enum layer_type { LAYER_REG, LAYER_DIR, LAYER_SYMLINK, LAYER_CHAR, LAYER_BLOCK, LAYER_FIFO };
 
@@ -63,6 +72,9 @@ int layer_whiteout_bad(const char *base);
 /* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err
    (a duplicate or malformed path, a src that is missing or whose size is not size, a write error).
    Deflate runs on a second thread; STRATA_LAYER_THREADS=1 keeps it on the caller's: same bytes. */
+/* the epoch of the layer contract, the one place SOURCE_DATE_EPOCH is read: its value, or 0 when
+   unset; -1 with err when it is no number of seconds up to the year 9999 */
+int layer_epoch(long long *epoch, struct error *err);
 int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
 		struct error *err);
 

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "error.h"
 
@@ -119,4 +120,28 @@ int platform_matches(const char *p, const char *os, const char *arch, const char
 		return !strncmp(want, got, n) && want[n] == '/';
 	}
 	return 0;
+}
+
+const char *platform_host(void)
+{
+	/* uname's machine names that are no GOARCH: the rest normalise as --platform does */
+	static const struct {
+		const char *machine, *platform;
+	} map[] = {
+		{"armv7l", "linux/arm/v7"}, {"armv6l", "linux/arm/v6"}, {"armv5tel", "linux/arm/v5"},
+		{"i686", "linux/386"}, {"i586", "linux/386"},
+	};
+	static char host[PLATFORM_MAX];
+	struct utsname u;
+	if (uname(&u) < 0)
+		return "linux/amd64";
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (!strcmp(u.machine, map[i].machine))
+			return map[i].platform;
+	char spec[PLATFORM_MAX + 8];
+	struct error err;
+	snprintf(spec, sizeof spec, "linux/%s", u.machine);
+	if (platform_normalize(spec, host, &err) < 0)
+		snprintf(host, sizeof host, "linux/%.*s", PLATFORM_MAX - 7, u.machine);
+	return host;
 }

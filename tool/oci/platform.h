@@ -9,6 +9,9 @@ enum { PLATFORM_MAX = 128 };
 
 /* parse and normalise s into out ("linux/arm/v7"); 0, or -1 with err naming what is wrong */
 int platform_normalize(const char *s, char out[PLATFORM_MAX], struct error *err);
+/* the host's platform, normalised ("linux/amd64", "linux/arm/v7"); an unknown machine keeps
+   uname's name as its architecture */
+const char *platform_host(void);
 /* 1 when the image's os, architecture and variant (NULL or "" when absent) are the platform p
    (normalised); an absent variant matches any */
 int platform_matches(const char *p, const char *os, const char *arch, const char *variant);

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,8 +22,10 @@
 
 #include "cleanup.h"
 #include "error.h"
+#include "image.h"
 #include "layer.h"
 #include "output.h"
+#include "platform.h"
 #include "ref.h"
 #include "store.h"
 #include "untar.h"
@@ -57,24 +58,6 @@ static ssize_t read_some(int fd, void *p, size_t n)
 		if (r >= 0 || errno != EINTR)
 			return r;
 	}
-}
-
-int transport_epoch(long long *epoch, struct error *err)
-{
-	*epoch = 0;
-	const char *v = getenv("SOURCE_DATE_EPOCH");
-	if (!v || !*v)
-		return 0;
-	char *end;
-	errno = 0;
-	long long x = strtoll(v, &end, 10);
-	if (!isdigit((unsigned char)v[0]) || *end || errno)
-		return err_set(err, "SOURCE_DATE_EPOCH=%s: want a number of seconds", v);
-	/* RFC 3339, as configs write times, ends with the year 9999 */
-	if (x > 253402300799LL)
-		return err_set(err, "SOURCE_DATE_EPOCH=%s: after the year 9999", v);
-	*epoch = x;
-	return 0;
 }
 
 /* 1 when a component of the path p is ".." */
@@ -128,7 +111,7 @@ static void ref_free(struct ref *r)
 
 /* ---- blobs waiting to enter the store all together ---- */
 
-struct stage {
+struct staging {
 	struct store *s;
 	struct staged {
 		char *tmp;
@@ -137,7 +120,7 @@ struct stage {
 	size_t n, cap;
 };
 
-static void stage_add(struct stage *st, char *tmp, const char *digest)
+static void stage_add(struct staging *st, char *tmp, const char *digest)
 {
 	if (st->n == st->cap) {
 		st->cap = st->cap ? 2 * st->cap : 8;
@@ -148,7 +131,7 @@ static void stage_add(struct stage *st, char *tmp, const char *digest)
 	st->n++;
 }
 
-static int stage_mem(struct stage *st, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err)
+static int stage_mem(struct staging *st, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err)
 {
 	digest_buf(p, len, digest);
 	char *tmp;
@@ -161,7 +144,7 @@ static int stage_mem(struct stage *st, const void *p, size_t len, char digest[DI
 }
 
 /* doc as compact JSON with sorted keys, staged; its digest and size go out */
-static int stage_json(struct stage *st, json_t *doc, char digest[DIGEST_SIZE], long long *size, struct error *err)
+static int stage_json(struct staging *st, json_t *doc, char digest[DIGEST_SIZE], long long *size, struct error *err)
 {
 	char *p = json_dumps(doc, JSON_FLAGS);
 	if (!p)
@@ -173,7 +156,7 @@ static int stage_json(struct stage *st, json_t *doc, char digest[DIGEST_SIZE], l
 }
 
 /* move every staged blob into the store, in the order staged (manifests last) */
-static int stage_commit(struct stage *st, struct error *err)
+static int stage_commit(struct staging *st, struct error *err)
 {
 	int rc = 0;
 	for (size_t i = 0; i < st->n; i++) {
@@ -187,7 +170,7 @@ static int stage_commit(struct stage *st, struct error *err)
 	return rc;
 }
 
-static void stage_free(struct stage *st)
+static void stage_free(struct staging *st)
 {
 	for (size_t i = 0; i < st->n; i++) {
 		unlink(st->v[i].tmp);
@@ -289,12 +272,9 @@ static int ls_open(struct lstream *ls, int fd, long long size, enum gzmode gzmod
 	if (ls->gzout) {
 		ls->zbuf = xmalloc(IOBUF);
 		ls->gzh = sha256_new();
-		if (deflateInit2(&ls->zout, LAYER_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		if (layer_deflate_init(&ls->zout, &ls->hdr) < 0)
 			return ls_fail(ls, "deflateInit2 failed");
 		ls->zout_init = 1;
-		ls->hdr.os = LAYER_GZIP_OS;
-		if (deflateSetHeader(&ls->zout, &ls->hdr) != Z_OK)
-			return ls_fail(ls, "deflateSetHeader failed");
 	}
 	if (raw_fill(ls) < 0)
 		return -1;
@@ -492,7 +472,7 @@ static int size_error(struct error *err, const char *what, long long got, long l
 }
 
 /* verify the layer w (digest, size, entries, diff_id) into a staged blob */
-static int ingest_layer(struct stage *st, const struct layer_want *w, struct layer_got *g, struct error *err)
+static int ingest_layer(struct staging *st, const struct layer_want *w, struct layer_got *g, struct error *err)
 {
 	char label[DIGEST_SIZE + 16], blabel[DIGEST_SIZE + 16];
 	snprintf(label, sizeof label, "layer %s", w->digest ? w->digest : w->diff_id);
@@ -689,23 +669,13 @@ static int desc_get(json_t *desc, const char *what, const char **mt, const char 
 	return 0;
 }
 
-static const char *host_arch(void)
+/* the architecture of the host's platform (its os is linux) */
+static const char *host_arch(char arch[PLATFORM_MAX])
 {
-	static const struct {
-		const char *uname, *oci;
-	} map[] = {
-		{"x86_64", "amd64"}, {"aarch64", "arm64"}, {"i686", "386"}, {"i386", "386"}, {"armv7l", "arm"},
-		{"armv6l", "arm"}, {"ppc64le", "ppc64le"}, {"s390x", "s390x"}, {"riscv64", "riscv64"},
-	};
-	static char other[sizeof ((struct utsname *)0)->machine];
-	struct utsname u;
-	if (uname(&u) < 0)
-		return "amd64";
-	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-		if (!strcmp(u.machine, map[i].uname))
-			return map[i].oci;
-	snprintf(other, sizeof other, "%s", u.machine);
-	return other;
+	char variant[PLATFORM_MAX];
+	if (sscanf(platform_host(), "linux/%127[^/]/%127s", arch, variant) < 1)
+		snprintf(arch, PLATFORM_MAX, "amd64");
+	return arch;
 }
 
 static int is_manifest_type(const char *mt)
@@ -735,7 +705,8 @@ static json_t *index_pick(json_t *index, const char *what, const char *tag, int 
 			json_t *pl = json_object_get(v, "platform");
 			const char *os = json_string_value(json_object_get(pl, "os"));
 			const char *arch = json_string_value(json_object_get(pl, "architecture"));
-			match = os && arch && !strcmp(os, "linux") && !strcmp(arch, host_arch());
+			const char *variant = json_string_value(json_object_get(pl, "variant"));
+			match = os && arch && platform_matches(platform_host(), os, arch, variant);
 		} else if (tag) {
 			const char *ref = json_string_value(json_object_get(json_object_get(v, "annotations"), REF_NAME));
 			match = ref && !strcmp(ref, tag);
@@ -747,7 +718,7 @@ static json_t *index_pick(json_t *index, const char *what, const char *tag, int 
 		n += match;
 	}
 	if (by_platform && !found)
-		err_set(err, "%s: no image for linux/%s", what, host_arch());
+		err_set(err, "%s: no image for %s", what, platform_host());
 	else if (!found && tag)
 		err_set(err, "%s: no image named %s", what, tag);
 	else if (!found)
@@ -783,7 +754,7 @@ static json_t *config_diff_ids(json_t *config, size_t n, const char *what, struc
 
 /* ---- import ---- */
 
-static int import_layout(struct stage *st, struct srcdir *d, const char *tag, char out[DIGEST_SIZE],
+static int import_layout(struct staging *st, struct srcdir *d, const char *tag, char out[DIGEST_SIZE],
 			 struct error *err)
 {
 	int rc = -1;
@@ -880,7 +851,7 @@ out:
 }
 
 /* a manifest for config (already staged as cd/csize) and the layers in ls, staged */
-static int stage_manifest(struct stage *st, const char *cd, long long csize, json_t *layers, char out[DIGEST_SIZE],
+static int stage_manifest(struct staging *st, const char *cd, long long csize, json_t *layers, char out[DIGEST_SIZE],
 			  struct error *err)
 {
 	json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:I}, s:O}", "schemaVersion", 2, "mediaType", MT_MANIFEST,
@@ -900,7 +871,7 @@ static json_t *layer_desc(const struct layer_got *g)
 			 (json_int_t)g->size);
 }
 
-static int import_docker(struct stage *st, struct srcdir *d, const char *want, char out[DIGEST_SIZE],
+static int import_docker(struct staging *st, struct srcdir *d, const char *want, char out[DIGEST_SIZE],
 			 struct error *err)
 {
 	int rc = -1;
@@ -1103,10 +1074,10 @@ static int ino_cmp(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
-static int import_rootfs(struct stage *st, const char *dir, char out[DIGEST_SIZE], struct error *err)
+static int import_rootfs(struct staging *st, const char *dir, char out[DIGEST_SIZE], struct error *err)
 {
 	long long epoch;
-	if (transport_epoch(&epoch, err) < 0)
+	if (layer_epoch(&epoch, err) < 0)
 		return -1;
 	struct walk w = {.a = arena_new()};
 	int rc = -1;
@@ -1140,14 +1111,10 @@ static int import_rootfs(struct stage *st, const char *dir, char out[DIGEST_SIZE
 	}
 	stage_add(st, tmp, ld.digest);
 
-	char created[32];
-	time_t t = (time_t)epoch;
-	struct tm tm;
-	if (!gmtime_r(&t, &tm) || !strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-		err_set(err, "SOURCE_DATE_EPOCH=%lld: out of range", epoch);
-		goto out;
-	}
-	config = json_pack("{s:s, s:s, s:s, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "architecture", host_arch(), "os",
+	/* layer_epoch keeps the epoch within RFC 3339's years */
+	char created[32], arch[PLATFORM_MAX];
+	image_time(epoch, created, sizeof created);
+	config = json_pack("{s:s, s:s, s:s, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "architecture", host_arch(arch), "os",
 			   "linux", "created", created, "rootfs", "type", "layers", "diff_ids", ld.diff_id, "history",
 			   "created", created, "created_by", "strata import rootfs");
 	struct layer_got g = {.size = ld.size, .gz = 1};
@@ -1252,7 +1219,7 @@ int transport_load(struct store *s, const char *path, struct strv *names, struct
 		goto out;
 	size_t n = wants.n ? wants.n : 1;
 	for (size_t i = 0; i < n; i++) {
-		struct stage st = {.s = s};
+		struct staging st = {.s = s};
 		char md[DIGEST_SIZE];
 		const char *want = wants.n ? wants.v[i] : NULL;
 		int r = docker ? import_docker(&st, &d, want, md, err) : import_layout(&st, &d, want, md, err);
@@ -1279,7 +1246,7 @@ int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], st
 	struct ref r;
 	if (ref_parse(src, &r, err) < 0)
 		return -1;
-	struct stage st = {.s = s};
+	struct staging st = {.s = s};
 	struct srcdir d = {0};
 	char *tmpdir = NULL;
 	int rc = -1;
@@ -1344,7 +1311,7 @@ out:
 
 /* ---- export ---- */
 
-struct image {
+struct export_image {
 	char md[DIGEST_SIZE];
 	char *mtext;
 	size_t mlen;
@@ -1354,7 +1321,7 @@ struct image {
 	json_t *layers;
 };
 
-static int image_load(struct store *s, const char *md, struct image *im, struct error *err)
+static int export_image_load(struct store *s, const char *md, struct export_image *im, struct error *err)
 {
 	memset(im, 0, sizeof *im);
 	memcpy(im->md, md, DIGEST_SIZE);
@@ -1380,7 +1347,7 @@ static int image_load(struct store *s, const char *md, struct image *im, struct 
 	return 0;
 }
 
-static void image_free(struct image *im)
+static void export_image_free(struct export_image *im)
 {
 	json_decref(im->manifest);
 	free(im->mtext);
@@ -1516,7 +1483,7 @@ static int file_put(const char *path, const void *p, size_t n, struct error *err
 }
 
 /* index.json with the manifest of im named tag, replacing an entry of that name in old (or NULL) */
-static char *index_json(json_t *old, const struct image *im, const char *tag, struct error *err)
+static char *index_json(json_t *old, const struct export_image *im, const char *tag, struct error *err)
 {
 	json_t *idx = old ? json_deep_copy(old) : json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_INDEX,
 							     "manifests");
@@ -1551,7 +1518,7 @@ struct blobref {
 	long long size;
 };
 
-static size_t image_blobs(const struct image *im, struct blobref **out)
+static size_t image_blobs(const struct export_image *im, struct blobref **out)
 {
 	size_t n = json_array_size(im->layers) + 2;
 	struct blobref *v = xmalloc(n * sizeof *v);
@@ -1579,7 +1546,7 @@ static int dir_empty(const char *dir)
 	return empty;
 }
 
-static int export_oci_dir(struct store *s, const struct image *im, const char *dir, const char *tag,
+static int export_oci_dir(struct store *s, const struct export_image *im, const char *dir, const char *tag,
 			  struct error *err)
 {
 	struct stat sb;
@@ -1701,13 +1668,13 @@ static int tarw_open(struct tarw *t, int fd, const char *path, struct error *err
 {
 	memset(t, 0, sizeof *t);
 	t->path = path;
-	if (transport_epoch(&t->epoch, err) < 0)
+	if (layer_epoch(&t->epoch, err) < 0)
 		return -1;
 	t->a = archive_write_new();
 	t->ae = archive_entry_new();
 	if (!t->a || !t->ae)
 		return err_set(err, "%s: out of memory", path);
-	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
+	if (layer_tar_format(t->a) != ARCHIVE_OK ||
 	    archive_write_open_fd(t->a, fd) != ARCHIVE_OK)
 		return tarw_fail(t, err);
 	return 0;
@@ -1779,7 +1746,7 @@ static int blobref_cmp(const void *a, const void *b)
 	return strcmp(((const struct blobref *)a)->digest, ((const struct blobref *)b)->digest);
 }
 
-static int export_oci_archive(struct store *s, const struct image *im, const char *file, const char *tag,
+static int export_oci_archive(struct store *s, const struct export_image *im, const char *file, const char *tag,
 			      struct error *err)
 {
 	char *text = NULL;
@@ -1883,7 +1850,7 @@ static int dentry_cmp(const void *a, const void *b)
 	return strcmp(((const struct dentry *)a)->name, ((const struct dentry *)b)->name);
 }
 
-static int export_docker_archive(struct store *s, const struct image *im, const char *file, const char *name,
+static int export_docker_archive(struct store *s, const struct export_image *im, const char *file, const char *name,
 				 struct error *err)
 {
 	const char *cmt, *cd;
@@ -2000,7 +1967,7 @@ static int tarw_entry(struct tarw *t, const struct layer_entry *e, struct error 
 }
 
 /* the image's filesystem (its layers applied in order) as a directory or a tar */
-static int export_rootfs(struct store *s, const struct image *im, const struct output_spec *o, struct error *err)
+static int export_rootfs(struct store *s, const struct export_image *im, const struct output_spec *o, struct error *err)
 {
 	char *dir = NULL, *tmp = NULL;
 	int rc = -1;
@@ -2082,7 +2049,7 @@ int transport_export(struct store *s, const char *md, const char *dest, const ch
 	struct output_spec o;
 	if (output_parse(dest, &o, err) < 0)
 		return -1;
-	struct image im = {0};
+	struct export_image im = {0};
 	int rc = -1;
 	char nbuf[REF_MAX], repo[REF_MAX], tag[REF_MAX] = "latest";
 	if (o.rest && o.kind != OUT_OCI && ref_normalize(o.rest, nbuf, err) < 0) {
@@ -2092,7 +2059,7 @@ int transport_export(struct store *s, const char *md, const char *dest, const ch
 	const char *as = o.rest ? nbuf : name;
 	if (name && !strchr(name, '@'))
 		ref_split(name, repo, tag);
-	if (image_load(s, md, &im, err) < 0)
+	if (export_image_load(s, md, &im, err) < 0)
 		goto out;
 	if (o.kind == OUT_OCI)
 		rc = export_oci_dir(s, &im, o.path, o.rest ? o.rest : tag, err);
@@ -2105,7 +2072,7 @@ int transport_export(struct store *s, const char *md, const char *dest, const ch
 	else
 		rc = export_rootfs(s, &im, &o, err);
 out:
-	image_free(&im);
+	export_image_free(&im);
 	output_free(&o);
 	return rc;
 }

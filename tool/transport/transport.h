@@ -30,7 +30,5 @@ int transport_export(struct store *s, const char *md, const char *dest, const ch
    digest of each image imported to digests (both malloc'd strings); 0 or -1 with err */
 int transport_load(struct store *s, const char *path, struct strv *names, struct strv *digests,
 		   struct error *err);
-/* the epoch of the layer contract: SOURCE_DATE_EPOCH, or 0 when unset; -1 with err when invalid */
-int transport_epoch(long long *epoch, struct error *err);
 
 #endif
