@@ -695,3 +695,30 @@ int id_parse(const char *s, unsigned *id)
 	*id = (unsigned)v;
 	return 0;
 }
+
+size_t edit_distance(const char *a, const char *b, bool swaps)
+{
+	size_t n = strlen(a), m = strlen(b);
+	size_t *d = xcalloc((n + 1) * (m + 1), sizeof *d);
+#define D(i, j) d[(i) * (m + 1) + (j)]
+	for (size_t i = 0; i <= n; i++)
+		D(i, 0) = i;
+	for (size_t j = 0; j <= m; j++)
+		D(0, j) = j;
+	for (size_t i = 1; i <= n; i++)
+		for (size_t j = 1; j <= m; j++) {
+			size_t c = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
+			if (D(i - 1, j) + 1 < c)
+				c = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < c)
+				c = D(i, j - 1) + 1;
+			if (swaps && i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    D(i - 2, j - 2) + 1 < c)
+				c = D(i - 2, j - 2) + 1;
+			D(i, j) = c;
+		}
+	size_t r = D(n, m);
+#undef D
+	free(d);
+	return r;
+}

@@ -65,6 +65,9 @@ void strv_push(struct strv *sv, char *s);
 /* release a malloc'd vector and its strings */
 void strv_free(struct strv *sv);
 
+/* the Levenshtein distance of a and b; with swaps an adjacent transposition counts one
+   (Damerau, as cobra's suggestions; BuildKit's suggest package counts it two) */
+size_t edit_distance(const char *a, const char *b, bool swaps);
 /* Go's path.Clean (filepath.Clean on Unix) of p[0, n) into out, which has room for n + 2 bytes;
    the length written (no NUL) */
 size_t path_clean_into(const char *p, size_t n, char *out);

@@ -7,39 +7,13 @@
 
 #include "util.h"
 
-/* Damerau-Levenshtein distance (adjacent swaps count one), as cobra's suggestions do */
-static size_t distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	size_t *d = xcalloc((n + 1) * (m + 1), sizeof *d);
-#define D(i, j) d[(i) * (m + 1) + (j)]
-	for (size_t i = 0; i <= n; i++)
-		D(i, 0) = i;
-	for (size_t j = 0; j <= m; j++)
-		D(0, j) = j;
-	for (size_t i = 1; i <= n; i++)
-		for (size_t j = 1; j <= m; j++) {
-			size_t c = D(i - 1, j - 1) + (a[i - 1] != b[j - 1]);
-			if (D(i - 1, j) + 1 < c)
-				c = D(i - 1, j) + 1;
-			if (D(i, j - 1) + 1 < c)
-				c = D(i, j - 1) + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && D(i - 2, j - 2) + 1 < c)
-				c = D(i - 2, j - 2) + 1;
-			D(i, j) = c;
-		}
-	size_t r = D(n, m);
-#undef D
-	free(d);
-	return r;
-}
 
 const char *suggest_word(const char *word, const char *const *cands, size_t n)
 {
 	const char *best = NULL;
 	size_t bd = (size_t)-1;
 	for (size_t i = 0; i < n; i++) {
-		size_t d = distance(word, cands[i]);
+		size_t d = edit_distance(word, cands[i], true);
 		/* a prefix of a known word is a likely typo too */
 		if (strlen(word) >= 2 && !strncmp(cands[i], word, strlen(word)))
 			d = d < 1 ? d : 1;

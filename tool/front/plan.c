@@ -89,31 +89,6 @@ static const char *go_quote(struct arena *a, const char *s)
 	return b.s;
 }
 
-/* the Levenshtein distance of x and y, capped: only "less than 3" matters */
-static size_t edit_distance(const char *x, const char *y)
-{
-	size_t nx = strlen(x), ny = strlen(y);
-	if (nx > 64 || ny > 64)
-		return 64;
-	size_t row[65];
-	for (size_t j = 0; j <= ny; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= nx; i++) {
-		size_t diag = row[0];
-		row[0] = i;
-		for (size_t j = 1; j <= ny; j++) {
-			size_t up = row[j];
-			size_t best = diag + (x[i - 1] != y[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[ny];
-}
 
 static char *lower(struct arena *a, const char *s)
 {
@@ -134,7 +109,7 @@ static const char *did_you_mean(struct arena *a, const char *val, const char *co
 		const char *o = cased ? opts[i] : lower(a, opts[i]);
 		if (!strcmp(v, o))
 			return "";
-		size_t d = edit_distance(v, o);
+		size_t d = edit_distance(v, o, false);
 		if (d < best) {
 			best = d;
 			match = o;
