@@ -471,9 +471,18 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 					struct strv sub;
 					strv_init(&sub, s->a);
 					struct dirent *e;
-					while ((e = readdir(d)))
-						if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && e->d_type == DT_DIR)
-							strv_push(&sub, join(s->a, next.v[k], e->d_name));
+					struct stat dst;
+					while ((e = readdir(d))) {
+						if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+							continue;
+						char *sp = join(s->a, next.v[k], e->d_name);
+						/* real directories only: ** goes through no symlink */
+						if (e->d_type == DT_DIR ||
+						    (e->d_type == DT_UNKNOWN && dir &&
+						     lstat(arena_printf(s->a, "%s/%s/%s", s->o->root, dir, e->d_name), &dst) == 0 &&
+						     S_ISDIR(dst.st_mode)))
+							strv_push(&sub, sp);
+					}
 					closedir(d);
 					if (sub.n)
 						qsort(sub.v, sub.n, sizeof *sub.v, cmp_str);
