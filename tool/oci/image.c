@@ -174,12 +174,19 @@ const char *image_diff_id(const struct image *im, size_t i)
 	return json_string_value(json_array_get(ids, i));
 }
 
-static int put_json(struct store *s, json_t *j, char digest[DIGEST_SIZE], size_t *len, struct error *err)
+static int put_json(struct store *s, json_t *j, const char *what, char digest[DIGEST_SIZE], size_t *len,
+		    struct error *err)
 {
 	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	if (!text)
 		return err_set(err, "cannot serialise JSON");
 	*len = strlen(text);
+	/* an image no import (ours included) would take back is refused when it is made */
+	if (*len > STORE_JSON_MAX) {
+		free(text);
+		return err_set(err, "the image %s would be %zu bytes, more than the %d a %s may have", what, *len,
+			       STORE_JSON_MAX, what);
+	}
 	int r = store_blob_put(s, text, *len, digest, err);
 	free(text);
 	return r;
@@ -191,7 +198,7 @@ int image_save(struct store *s, struct image *im, long long epoch, struct error 
 	image_time(epoch, t, sizeof t);
 	json_object_set_new(im->config, "created", json_string(t));
 	size_t clen, mlen;
-	if (put_json(s, im->config, im->config_digest, &clen, err) < 0)
+	if (put_json(s, im->config, "config", im->config_digest, &clen, err) < 0)
 		return -1;
 	json_t *m = json_object();
 	json_object_set_new(m, "schemaVersion", json_integer(2));
@@ -202,7 +209,7 @@ int image_save(struct store *s, struct image *im, long long epoch, struct error 
 	json_object_set_new(c, "size", json_integer((json_int_t)clen));
 	json_object_set_new(m, "config", c);
 	json_object_set(m, "layers", im->layers);
-	int r = put_json(s, m, im->manifest, &mlen, err);
+	int r = put_json(s, m, "manifest", im->manifest, &mlen, err);
 	json_decref(m);
 	return r;
 }

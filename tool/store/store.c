@@ -28,7 +28,6 @@ struct store {
 
 enum {
 	TMP_MAX_AGE = 3600,          /* seconds before gc takes a tmp entry for a dead writer's */
-	JSON_MAX = 16 << 20,         /* larger blobs are layers, never manifests or configs */
 	RESULT_KEY_MAX = 128,
 	TAG_NAME_MAX = 1024,
 };
@@ -911,7 +910,7 @@ static int gc_follow(struct store *s, struct hexset *hs, const char *hex, struct
 		free(path);
 		return r;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 2 || st.st_size > JSON_MAX) {
+	if (!S_ISREG(st.st_mode) || st.st_size < 2 || st.st_size > STORE_JSON_MAX) {
 		free(path);
 		return 0;
 	}

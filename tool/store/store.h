@@ -18,6 +18,10 @@ struct error;
 struct strv;
 struct store;
 
+/* the most bytes of a manifest, index or image config: one limit for what a build writes and
+   what an import accepts (a larger JSON blob is no such document) */
+enum { STORE_JSON_MAX = 16 << 20 };
+
 /* open the store, creating its folders; 0 or -1 with err */
 int store_open(struct store **s, struct error *err);
 void store_close(struct store *s);

@@ -44,7 +44,6 @@
 
 enum {
 	IOBUF = 256 << 10,
-	JSON_LIMIT = 16 << 20, /* a manifest, index or config larger than this is no such thing */
 };
 
 enum gzmode { GZ_NO, GZ_YES, GZ_AUTO };
@@ -584,8 +583,8 @@ static char *read_small(const char *path, const char *what, long long want, size
 		size_error(err, what, sb.st_size, want);
 		goto out;
 	}
-	if (sb.st_size > JSON_LIMIT) {
-		err_set(err, "%s: not a JSON document of at most %d bytes", what, JSON_LIMIT);
+	if (sb.st_size > STORE_JSON_MAX) {
+		err_set(err, "%s: not a JSON document of at most %d bytes", what, STORE_JSON_MAX);
 		goto out;
 	}
 	p = xmalloc((size_t)sb.st_size + 1);
