@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "error.h"
 #include "image.h"
 #include "store.h"
@@ -49,24 +50,74 @@ int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **d
 	return r;
 }
 
+/* the bottom layers [0, n) of im applied in order into one directory, dirs/flat/CHAINID (the OCI
+   chain ID of layer n - 1): a whole filesystem, its whiteouts done, that serves as one lower */
+static int flat_dir(struct store *s, const struct image *im, size_t n, char **dir, struct error *err)
+{
+	char chain[DIGEST_SIZE];
+	snprintf(chain, sizeof chain, "%s", image_diff_id(im, 0));
+	for (size_t i = 1; i < n; i++) {
+		char *t = xasprintf("%s %s", chain, image_diff_id(im, i));
+		digest_buf(t, strlen(t), chain);
+		free(t);
+	}
+	*dir = store_dir_get(s, "flat", chain + 7);
+	if (*dir)
+		return 0;
+	char *tmp;
+	if (store_tmpdir(s, &tmp, err) < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const char *digest = image_layer_digest(im, i);
+		char *blob = store_blob_path(s, digest);
+		r = store_blob_verify(s, digest, err);
+		if (r == 0 && (r = untar_extract(blob, tmp, UNTAR_APPLY, err)) < 0)
+			err_wrap(err, "layer %s", digest);
+		free(blob);
+	}
+	if (r == 0 && chmod(tmp, 0755) < 0)
+		r = err_sys(err, "chmod %s", tmp);
+	if (r == 0)
+		r = store_dir_commit(s, "flat", chain + 7, tmp, dir, err);
+	if (r < 0)
+		store_tmp_discard(s, tmp);
+	free(tmp);
+	return r;
+}
+
 int rootfs_lowers(struct store *s, const struct image *im, const char *dir, char ***names, size_t *nnames,
 		  struct error *err)
 {
 	size_t n = image_nlayers(im), nl = 0;
 	char **dirs = xcalloc(n + 1, sizeof *dirs);
-	*names = xcalloc(n + 1, sizeof **names);
+	bool *dup = xcalloc(n + 1, sizeof *dup);
+	*names = xcalloc(n + 2, sizeof **names);
 	int rc = -1;
-	for (size_t i = 0; i < n; i++)
-		if (rootfs_layer_dir(s, im, i, &dirs[i], err) < 0)
-			goto out;
-	/* names[0] is the top. A layer that comes again (images repeat the empty layer) is stacked
-	   once, at its topmost place: overlayfs refuses a directory twice, and the lower copy could
-	   only show what the upper one already shows. */
+	/* A layer that comes again (images repeat the empty layer) is stacked once, at its topmost
+	   place: overlayfs refuses a directory twice, and the lower copy could only show what the
+	   upper one already shows. Past ROOTFS_LOWERS_MAX distinct layers (overlayfs stacks at most
+	   500), the bottom ones are applied into one flat directory instead. */
+	size_t bottom = 0, distinct = 0;
 	for (size_t i = n; i-- > 0;) {
-		bool seen = false;
-		for (size_t k = i + 1; k < n && !seen; k++)
-			seen = !strcmp(dirs[k], dirs[i]);
-		if (seen)
+		for (size_t k = i + 1; k < n && !dup[i]; k++)
+			dup[i] = !strcmp(image_diff_id(im, k), image_diff_id(im, i));
+		distinct += !dup[i];
+	}
+	/* then the top ROOTFS_LOWERS_MAX - 1 distinct layers stay apart, the rest is flattened */
+	for (size_t i = n, top = 0; distinct > ROOTFS_LOWERS_MAX && i-- > 0;)
+		if (!dup[i] && ++top == ROOTFS_LOWERS_MAX - 1) {
+			bottom = i;
+			break;
+		}
+	for (size_t i = bottom; i < n; i++)
+		if (!dup[i] && rootfs_layer_dir(s, im, i, &dirs[i], err) < 0)
+			goto out;
+	if (bottom > 0 && flat_dir(s, im, bottom, &dirs[bottom - 1], err) < 0)
+		goto out;
+	/* names[0] is the top */
+	for (size_t i = n; i-- > (bottom ? bottom - 1 : 0);) {
+		if (dup[i] && i >= bottom)
 			continue;
 		char *name = xasprintf("%zu", nl);
 		char *link = xasprintf("%s/%s", dir, name);
@@ -84,6 +135,7 @@ out:
 	for (size_t i = 0; i < n; i++)
 		free(dirs[i]);
 	free(dirs);
+	free(dup);
 	if (rc < 0) {
 		for (size_t i = 0; i < nl; i++)
 			free((*names)[i]);

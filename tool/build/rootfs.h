@@ -12,9 +12,14 @@ struct rootfs;
 
 /* mount the filesystem of im; the process must be in a private mount namespace (sys_private_mounts) */
 int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, struct error *err);
+/* the most lower directories rootfs_lowers gives: overlayfs stacks at most 500, and the caller may
+   add a few of its own */
+enum { ROOTFS_LOWERS_MAX = 400 };
+
 /* the extracted layers of im as overlayfs lower directories: symlinks "0", "1", ... made in dir (short
-   names, so many layers fit one mount's options), topmost first, each layer once; *names (malloc'd, as
-   its strings) and *n; an image without layers gives none */
+   names, so many layers fit one mount's options), topmost first, each layer once, at most
+   ROOTFS_LOWERS_MAX (the bottom layers of a larger image applied into one flat directory, cached in
+   the store); *names (malloc'd, as its strings) and *n; an image without layers gives none */
 int rootfs_lowers(struct store *s, const struct image *im, const char *dir, char ***names, size_t *n,
 		  struct error *err);
 /* where it is mounted */
