@@ -203,7 +203,16 @@ int cmd_load(int argc, char **argv)
 				fprintf(stderr, "%s: %s\n", PROG, err.msg);
 				rc = 1;
 			} else {
-				printf("Loaded image ID: %s\n", id);
+				/* an unnamed image is kept like a step result (found by its ID, freed by gc
+				   after a week or by gc --all), keyed by its ID */
+				char *res = xasprintf("{\"manifest\":\"%s\"}\n", digests.v[i]);
+				if (store_result_put(s, id + 7, res, &err) < 0) {
+					fprintf(stderr, "%s: %s\n", PROG, err.msg);
+					rc = 1;
+				} else {
+					printf("Loaded image ID: %s\n", id);
+				}
+				free(res);
 			}
 		}
 	}

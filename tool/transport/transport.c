@@ -1145,10 +1145,12 @@ static int load_names(struct srcdir *d, int docker, struct strv *wants, struct s
 	char *p = src_path(d, docker ? "manifest.json" : "index.json", err);
 	char *text = p ? read_small(p, docker ? "manifest.json" : "index.json", -1, &len, err) : NULL;
 	free(p);
-	json_t *doc = text ? parse_json(text, len, docker ? "manifest.json" : "index.json", err) : NULL;
+	if (!text)
+		return -1;
+	json_t *doc = json_loadb(text, len, 0, NULL);
 	free(text);
 	if (!doc)
-		return -1;
+		return err_set(err, "%s: invalid JSON", docker ? "manifest.json" : "index.json");
 	json_t *list = docker ? doc : json_object_get(doc, "manifests");
 	size_t i, j;
 	json_t *v, *t;
@@ -1195,12 +1197,14 @@ int transport_load(struct store *s, const char *path, struct strv *names, struct
 		err_set(err, "%s: is a directory, want an archive", path);
 		goto out;
 	}
-	if (store_tmpdir(s, &tmpdir, err) < 0)
-		goto out;
-	if (untar_extract(path, tmpdir, UNTAR_ADD, err) < 0) {
-		err_wrap(err, "%s", path);
+	if (!untar_is_archive(path)) {
+		err_set(err, "%s: not an archive (want a docker-archive or an oci-archive)", path);
 		goto out;
 	}
+	if (store_tmpdir(s, &tmpdir, err) < 0)
+		goto out;
+	if (untar_extract(path, tmpdir, UNTAR_ADD, err) < 0)
+		goto out;
 	d.root = tmpdir;
 	if (!(d.real = realpath(tmpdir, NULL))) {
 		err_sys(err, "%s", tmpdir);
