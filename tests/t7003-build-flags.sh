@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 29
+# checks: 23
 # docker build's everyday flags: -f - and a context of - on standard input,
 # Containerfile, -f NAME looked up in the context, --iidfile, --progress,
 # --pull=never, --platform parsed and checked (a list refused, a base of
