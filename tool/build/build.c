@@ -108,6 +108,37 @@ static int step_err(const struct step *s, const char *path, struct error *err)
 
 static int build_stage(struct bctx *b, int idx, struct error *err);
 
+/* RUN --mount from=NAME: a stage (by name or number, built first) or an image of the store: its
+   image into out, or its step key or manifest digest into key */
+static int mount_from(void *ctx, const char *name, struct image *out, char key[72], struct error *err)
+{
+	struct bctx *b = ctx;
+	char low[256];
+	snprintf(low, sizeof low, "%s", name);
+	for (char *c = low; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c += 32;
+	const char *v = env_get(&b->p->stage_names, low);
+	int idx = v ? atoi(v) : -1;
+	if (idx < 0 && *name && strspn(name, "0123456789") == strlen(name) && (size_t)atoi(name) < b->p->n)
+		idx = atoi(name);
+	if (idx >= 0) {
+		if (build_stage(b, idx, err) < 0)
+			return -1;
+		if (key)
+			snprintf(key, 72, "%s", b->st[idx].key);
+		if (out)
+			image_copy(out, &b->st[idx].img);
+		return 0;
+	}
+	char md[DIGEST_SIZE];
+	if (find_image(b, name, md, err) <= 0)
+		return -1;
+	if (key)
+		snprintf(key, 72, "%s", md);
+	return out ? image_load(b->s, md, out, err) : 0;
+}
+
 /* the sources of a COPY/ADD step: context, another stage, or an image */
 static int collect_sources(struct bctx *b, struct arena *a, const struct step *s, struct copy_src **src,
 			   struct rootfs **from_rf, struct image *from_img, struct error *err)
@@ -233,6 +264,11 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 			goto out;
 		}
 		copy_hash(src, &k);
+	}
+	/* what a RUN's bind mounts read */
+	if (s->instr == I_RUN && exec_run_key(sa, s, &b->run, &k, err) < 0) {
+		key_final(&k, bs->key);
+		goto out;
 	}
 	char key[KEY_HEX];
 	key_final(&k, key);
@@ -455,6 +491,11 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	b->ctxdir = o->context;
 	b->run.net = o->network;
 	b->run.quiet = o->quiet || o->progress == PROGRESS_QUIET;
+	b->run.secrets = o->secrets;
+	b->run.nsecrets = o->nsecrets;
+	b->run.context = o->context;
+	b->run.from = mount_from;
+	b->run.ctx = b;
 	struct stat st;
 	if (stat(o->context, &st) < 0)
 		return err_sys(err, "context %s", o->context);
@@ -488,7 +529,7 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		b->total += s->nsteps;
 		/* a RUN's flags are checked before the first step runs */
 		for (size_t k = 0; k < s->nsteps; k++)
-			if (s->steps[k].instr == I_RUN && exec_run_check(&s->steps[k], err) < 0)
+			if (s->steps[k].instr == I_RUN && exec_run_check(b->a, &s->steps[k], &b->run, err) < 0)
 				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col, "%s",
 					 err->msg);
 	}
@@ -499,6 +540,7 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	free(data);
 	int irc;
 	b->ig = read_ignore(o->context, file, err, &irc);
+	b->run.ignore = b->ig;
 	free(file);
 	if (irc < 0)
 		return -1;

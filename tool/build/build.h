@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "env.h"
+#include "runmount.h"
 #include "sandbox.h"
 
 struct arena;
@@ -31,6 +32,8 @@ struct build_opts {
 	bool no_cache;
 	bool quiet;
 	enum sandbox_net network;   /* --network: RUN's default */
+	const struct run_secret *secrets;  /* --secret */
+	size_t nsecrets;
 	int progress;               /* enum progress_mode (progress.h) unless quiet */
 	bool keep_modes;            /* --keep-modes: context files keep their mode bits (docker's way) */
 	const char **labels;        /* --label K=V: set on the target image */

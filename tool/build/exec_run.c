@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,10 +14,12 @@
 #include "error.h"
 #include "exec.h"
 #include "image.h"
+#include "key.h"
 #include "layer.h"
 #include "plan.h"
 #include "rootfs.h"
 #include "store.h"
+#include "sys.h"
 #include "upper.h"
 #include "user.h"
 #include "util.h"
@@ -33,6 +36,11 @@ struct run {
 	char *dir;               /* this run's scratch directory in the store */
 	char *stub;              /* dir/stub: the top lower, holding the mount points the parent lacks */
 	bool quiet;
+	struct rootfs *views[16];  /* bind mounts' sources from stages and images */
+	size_t nviews;
+	int locks[16];             /* cache mounts' lock files */
+	size_t nlocks;
+	char *secrets;             /* a tmpfs for the secret files, or NULL */
 	char tail[TAIL_BYTES];   /* the last bytes of output */
 	size_t tlen;
 };
@@ -258,7 +266,7 @@ static bool has_var(struct strv *env, const char *name)
 
 /* the command's environment: the image's Env, the build args in scope that Env does not set,
    SOURCE_DATE_EPOCH, and HOME from the user's passwd entry unless set */
-static const char **environment(struct run *r, struct exec *x, const struct user_ids *u)
+static void environment(struct run *r, struct exec *x, const struct user_ids *u, struct strv *out)
 {
 	struct strv env;
 	strv_init(&env, r->a);
@@ -275,11 +283,29 @@ static const char **environment(struct run *r, struct exec *x, const struct user
 		strv_push(&env, arena_printf(r->a, "SOURCE_DATE_EPOCH=%lld", x->epoch));
 	if (!has_var(&env, "HOME"))
 		strv_push(&env, arena_printf(r->a, "HOME=%s", u->home));
-	strv_push(&env, NULL);
-	return (const char **)env.v;
+	*out = env;
 }
 
-int exec_run_check(const struct step *s, struct error *err)
+/* the --mount values of s, parsed */
+static int mounts_of(struct arena *a, const struct step *s, struct runmount **out, size_t *n, struct error *err)
+{
+	*n = 0;
+	*out = arena_alloc(a, (s->nflags + 1) * sizeof **out);
+	for (size_t i = 0; i < s->nflags; i++)
+		if (!strcmp(s->flags[i].name, "mount") && runmount_parse(a, s->flags[i].value, &(*out)[(*n)++], err) < 0)
+			return -1;
+	return 0;
+}
+
+static const struct run_secret *find_secret(const struct run_opts *o, const char *id)
+{
+	for (size_t i = 0; o && i < o->nsecrets; i++)
+		if (!strcmp(o->secrets[i].id, id))
+			return &o->secrets[i];
+	return NULL;
+}
+
+int exec_run_check(struct arena *a, const struct step *s, const struct run_opts *o, struct error *err)
 {
 	enum sandbox_net net;
 	const char *nf = step_flag(s, "network");
@@ -288,8 +314,218 @@ int exec_run_check(const struct step *s, struct error *err)
 	const char *sec = step_flag(s, "security");
 	if (sec && strcmp(sec, "sandbox") != 0)
 		return err_set(err, "RUN --security=%s: only sandbox is allowed", sec);
-	if (step_flag(s, "mount"))
-		return err_set(err, "RUN --mount is not supported yet");
+	struct runmount *m;
+	size_t n;
+	if (mounts_of(a, s, &m, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].type == RUNMOUNT_SECRET && m[i].required && !find_secret(o, m[i].id))
+			return err_set(err, "RUN --mount=type=secret,id=%s: the secret is required and not given "
+				       "(strata build --secret id=%s,src=FILE)", m[i].id, m[i].id);
+	return 0;
+}
+
+/* a bind mount's source below the context: its path relative to it ("." for the whole) */
+static const char *context_rel(struct arena *a, const char *source)
+{
+	char *c = path_clean(source);
+	const char *r = c;
+	while (*r == '/')
+		r++;
+	if (!strncmp(r, "../", 3) || !strcmp(r, ".."))
+		r = ""; /* cleaned like an absolute path: nothing above the context */
+	char *out = arena_strdup(a, *r ? r : ".");
+	free(c);
+	return out;
+}
+
+int exec_run_key(struct arena *a, const struct step *s, const struct run_opts *o, struct key *k,
+		 struct error *err)
+{
+	struct runmount *m;
+	size_t n;
+	if (mounts_of(a, s, &m, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].type != RUNMOUNT_BIND)
+			continue;
+		if (m[i].from) {
+			char key[72];
+			if (!o || !o->from || o->from(o->ctx, m[i].from, NULL, key, err) < 0)
+				return o && o->from ? -1 : err_set(err, "RUN --mount from=%s: no stages here", m[i].from);
+			key_str(k, key);
+			continue;
+		}
+		if (!o || !o->context)
+			return err_set(err, "RUN --mount=type=bind: no build context");
+		struct copy_opts co = {.root = o->context, .context = true, .what = "the build context",
+				       .ignore = o->ignore};
+		const char *pat = context_rel(a, m[i].source);
+		struct copy_src *src;
+		if (copy_collect(a, &co, &pat, 1, &src, err) < 0)
+			return err_wrap(err, "RUN --mount=type=bind,source=%s", m[i].source);
+		copy_hash(src, k);
+		copy_free(src);
+	}
+	return 0;
+}
+
+/* the mount of m in the sandbox; env: where a secret given as a variable goes */
+static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const struct runmount *m, const char *wd,
+		     struct strv *env, struct error *err)
+{
+	const char *target = m->target;
+	if (target && target[0] != '/')
+		target = arena_printf(r->a, "%s/%s", strcmp(wd, "/") ? wd : "", target);
+	if (target) {
+		char *c = path_clean(target);
+		target = arena_strdup(r->a, c);
+		free(c);
+	}
+	const char *at;
+	switch (m->type) {
+	case RUNMOUNT_BIND: {
+		const char *root;
+		if (m->from) {
+			struct image im = {0};
+			if (r->nviews == sizeof r->views / sizeof *r->views)
+				return err_set(err, "too many bind mounts from stages and images");
+			if (x->run->from(x->run->ctx, m->from, &im, NULL, err) < 0)
+				return -1;
+			int o = rootfs_open(x->s, &im, &r->views[r->nviews], err);
+			image_free(&im);
+			if (o < 0)
+				return -1;
+			root = rootfs_path(r->views[r->nviews++]);
+		} else {
+			/* absolute: the sandbox's first process mounts from another directory */
+			char *abs = realpath(x->run->context, NULL);
+			if (!abs)
+				return err_sys(err, "context %s", x->run->context);
+			root = arena_strdup(r->a, abs);
+			free(abs);
+		}
+		const char *rel = context_rel(r->a, m->source);
+		char *res = copy_resolve(r->a, root, strcmp(rel, ".") ? rel : "");
+		const char *src = res && *res ? arena_printf(r->a, "%s/%s", root, res) : root;
+		struct stat st;
+		if (!res || lstat(src, &st) < 0)
+			return err_set(err, "RUN --mount=type=bind: source %s not found in %s", m->source,
+				       m->from ? m->from : "the build context");
+		if (mount_point(r, target, S_ISDIR(st.st_mode), &at, err) < 0)
+			return -1;
+		if (!m->rw) {
+			sandbox_bind(sb, src, at, true);
+		} else if (S_ISDIR(st.st_mode)) {
+			/* writable, the writes discarded: an overlay on the source */
+			char *d = arena_printf(r->a, "%s/rw%zu", r->dir, sb ? (size_t)r->nlocks + r->nviews : 0);
+			char *lw = arena_printf(r->a, "%s/l", d), *up = arena_printf(r->a, "%s/u", d),
+			     *wk = arena_printf(r->a, "%s/w", d);
+			if (mkdir(d, 0700) < 0 || symlink(src, lw) < 0 || mkdir(up, 0755) < 0 || mkdir(wk, 0700) < 0)
+				return err_sys(err, "bind mount scratch %s", d);
+			const char *lower = "l";
+			sandbox_overlay_at(sb, d, &lower, 1, "u", "w", at);
+		} else {
+			char *copy = arena_printf(r->a, "%s/files/bind-%s", r->dir, strrchr(src, '/') + 1);
+			struct error e2;
+			size_t len;
+			char *data = read_file(src, &len);
+			int fd = data ? open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777) : -1;
+			int w = fd >= 0 ? write_all(fd, data, len) : -1;
+			free(data);
+			if (fd >= 0)
+				close(fd);
+			if (w < 0)
+				return err_sys(&e2, "copy %s", src), err_set(err, "%s", e2.msg);
+			sandbox_bind(sb, copy, at, false);
+		}
+		return 0;
+	}
+	case RUNMOUNT_CACHE: {
+		char *dir;
+		int lock;
+		if (r->nlocks == sizeof r->locks / sizeof *r->locks)
+			return err_set(err, "too many cache mounts");
+		if (store_cache_dir(x->s, m->id, m->mode, m->uid, m->gid, &dir, &lock, err) < 0)
+			return -1;
+		r->locks[r->nlocks++] = lock;
+		const char *use = arena_strdup(r->a, dir);
+		free(dir);
+		if (m->sharing == SHARING_PRIVATE) {
+			/* a private cache in use elsewhere: this step gets a fresh one of its own */
+			if (flock(lock, LOCK_EX | LOCK_NB) < 0) {
+				char *fresh = arena_printf(r->a, "%s/cache%zu", r->dir, r->nlocks);
+				if (mkdir(fresh, 0700) < 0 || chown(fresh, m->uid, m->gid) < 0 || chmod(fresh, m->mode) < 0)
+					return err_sys(err, "cache %s", fresh);
+				use = fresh;
+			}
+		} else {
+			int how = m->sharing == SHARING_LOCKED ? LOCK_EX : LOCK_SH;
+			if (flock(lock, how | LOCK_NB) < 0) {
+				if (!r->quiet)
+					fprintf(stderr, "waiting for cache %s, locked by another build\n", m->id);
+				if (flock(lock, how) < 0)
+					return err_sys(err, "lock of cache %s", m->id);
+			}
+		}
+		if (mount_point(r, target, true, &at, err) < 0)
+			return -1;
+		sandbox_bind(sb, use, at, m->ro);
+		return 0;
+	}
+	case RUNMOUNT_TMPFS:
+		if (mount_point(r, target, true, &at, err) < 0)
+			return -1;
+		sandbox_tmpfs(sb, at, m->size ? arena_printf(r->a, "size=%lld", m->size) : NULL);
+		return 0;
+	case RUNMOUNT_SECRET: {
+		const struct run_secret *sec = find_secret(x->run, m->id);
+		if (!sec)
+			return 0; /* not required (checked before the build): no mount, as BuildKit */
+		char *data = NULL;
+		size_t len = 0;
+		if (sec->src) {
+			data = read_file(sec->src, &len);
+			if (!data)
+				return err_sys(err, "secret %s: %s", sec->id, sec->src);
+		} else {
+			const char *v = getenv(sec->env);
+			if (!v)
+				return err_set(err, "secret %s: environment variable %s is not set", sec->id, sec->env);
+			data = xstrdup(v);
+			len = strlen(v);
+		}
+		int rc = 0;
+		if (m->env)
+			strv_push(env, arena_printf(r->a, "%s=%.*s", m->env, (int)len, data));
+		if (target) {
+			/* on a tmpfs of this process's mount namespace: a secret never touches the disk */
+			if (!r->secrets) {
+				r->secrets = arena_printf(r->a, "%s/secrets", r->dir);
+				int mk = mkdir(r->secrets, 0700);
+				if (mk < 0)
+					err_sys(err, "secrets %s", r->secrets);
+				if (mk < 0 || sys_mount("tmpfs", r->secrets, "tmpfs", SYS_NOSUID | SYS_NODEV | SYS_NOEXEC,
+							"mode=0700", err) < 0) {
+					r->secrets = NULL;
+					free(data);
+					return -1;
+				}
+			}
+			char *f = arena_printf(r->a, "%s/%zu", r->secrets, (size_t)env->n + r->nlocks + r->nviews);
+			int fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+			if (fd < 0 || write_all(fd, data, len) < 0 || fchown(fd, m->uid, m->gid) < 0 ||
+			    fchmod(fd, m->mode) < 0)
+				rc = err_sys(err, "secret %s", sec->id);
+			if (fd >= 0)
+				close(fd);
+			if (rc == 0 && (rc = mount_point(r, target, false, &at, err)) == 0)
+				sandbox_bind(sb, f, at, true);
+		}
+		free(data);
+		return rc;
+	}
+	}
 	return 0;
 }
 
@@ -304,7 +540,9 @@ int exec_run(struct exec *x, struct error *err)
 	int rc = -1;
 	enum sandbox_net net = x->run ? x->run->net : SANDBOX_NET_DEFAULT;
 	const char *nf = step_flag(s, "network");
-	if (exec_run_check(s, err) < 0)
+	struct runmount *mounts;
+	size_t nmounts;
+	if (exec_run_check(r.a, s, x->run, err) < 0 || mounts_of(r.a, s, &mounts, &nmounts, err) < 0)
 		return -1;
 	if (nf)
 		sandbox_net_parse(nf, &net);
@@ -347,7 +585,8 @@ int exec_run(struct exec *x, struct error *err)
 	const char **argv = NULL;
 	if (command(&r, x, &argv, err) < 0)
 		goto out;
-	const char **envp = environment(&r, x, &u);
+	struct strv env;
+	environment(&r, x, &u, &env);
 	/* the stub layer on top of the parent's */
 	const char **lw = arena_alloc(r.a, (nl + 1) * sizeof *lw);
 	lw[0] = "stub";
@@ -363,7 +602,13 @@ int exec_run(struct exec *x, struct error *err)
 	sandbox_bind(sb, fhostname, hostname, false);
 	sandbox_bind_new(sb, arena_printf(r.a, "%s/pipes", r.dir), "/dev/pipes", true);
 	const char *wd = image_get(x->img, "WorkingDir");
-	struct sandbox_cmd c = {.argv = argv, .envp = envp, .cwd = wd && *wd ? wd : "/", .uid = u.uid, .gid = u.gid,
+	if (!wd || !*wd)
+		wd = "/";
+	for (size_t i = 0; i < nmounts; i++)
+		if (add_mount(&r, x, sb, &mounts[i], wd, &env, err) < 0)
+			goto out;
+	strv_push(&env, NULL);
+	struct sandbox_cmd c = {.argv = argv, .envp = (const char **)env.v, .cwd = wd, .uid = u.uid, .gid = u.gid,
 				.groups = u.groups, .ngroups = u.ngroups, .hostname = RUN_HOSTNAME, .net = net,
 				.output = on_output, .ctx = &r};
 	struct sandbox_result res;
@@ -390,6 +635,12 @@ int exec_run(struct exec *x, struct error *err)
 	rc = 0;
 out:
 	sandbox_free(sb);
+	for (size_t i = 0; i < r.nlocks; i++)
+		close(r.locks[i]);
+	for (size_t i = 0; i < r.nviews; i++)
+		rootfs_close(r.views[i]);
+	if (r.secrets)
+		sys_umount(r.secrets);
 	for (size_t i = 0; i < nl; i++)
 		free(lowers[i]);
 	free(lowers);

@@ -7,20 +7,40 @@
    layer (docker removes its stubs too). */
 #include <stdbool.h>
 
+#include <stddef.h>
+
+#include "runmount.h"
 #include "sandbox.h"
 
+struct arena;
 struct error;
 struct exec;
+struct ignore;
+struct image;
+struct key;
 struct step;
 
 /* what the whole build says about RUN steps */
 struct run_opts {
 	enum sandbox_net net;       /* strata build --network: RUN --network overrides it */
 	bool quiet;                 /* -q: the commands' output is not shown */
+	const struct run_secret *secrets;   /* --secret */
+	size_t nsecrets;
+	const char *context;        /* the build context, for bind mounts */
+	const struct ignore *ignore;
+	/* RUN --mount from=NAME: the image of stage NAME (built first) or of image NAME in the store,
+	   into out (the caller frees it); with key set, its step key or manifest digest instead */
+	int (*from)(void *ctx, const char *name, struct image *out, char key[72], struct error *err);
+	void *ctx;
 };
 
-/* the flags of RUN step s (--network, --security, --mount) are valid; -1 with err when not */
-int exec_run_check(const struct step *s, struct error *err);
+/* the flags of RUN step s (--network, --security, --mount) are valid and the secrets it requires
+   given; -1 with err when not */
+int exec_run_check(struct arena *a, const struct step *s, const struct run_opts *o, struct error *err);
+/* feed into k what RUN step s reads besides its parent: the context files its bind mounts take
+   (hashed as COPY hashes them), the key or digest of what a from= names */
+int exec_run_key(struct arena *a, const struct step *s, const struct run_opts *o, struct key *k,
+		 struct error *err);
 /* RUN: x->step on x->img; adds its layer (none when it changed nothing) and history entry */
 int exec_run(struct exec *x, struct error *err);
 

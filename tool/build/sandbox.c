@@ -84,8 +84,15 @@ static struct op *add(struct sandbox *sb, enum op_kind kind)
 void sandbox_overlay(struct sandbox *sb, const char *dir, const char *const *lowers, size_t n, const char *upper,
 		     const char *work)
 {
+	sandbox_overlay_at(sb, dir, lowers, n, upper, work, NULL);
+}
+
+void sandbox_overlay_at(struct sandbox *sb, const char *dir, const char *const *lowers, size_t n, const char *upper,
+			const char *work, const char *dst)
+{
 	struct op *o = add(sb, OP_OVERLAY);
 	o->src = xstrdup(dir);
+	o->dst = dst ? xstrdup(dst) : NULL;
 	o->lowers = xcalloc(n + 2, sizeof *o->lowers);
 	for (size_t i = 0; i < n; i++)
 		o->lowers[i] = xstrdup(lowers[i]);
@@ -247,7 +254,7 @@ static int run_op(struct sandbox *sb, const struct op *o, struct error *err)
 	switch (o->kind) {
 	case OP_OVERLAY:
 		r = sys_overlay_rw(o->src, (const char *const *)o->lowers, o->nlowers - 2, o->lowers[o->nlowers - 2],
-				   o->lowers[o->nlowers - 1], false, sb->root, err);
+				   o->lowers[o->nlowers - 1], false, dst ? dst : sb->root, err);
 		break;
 	case OP_ROOT_BIND:
 		r = sys_bind(o->src, sb->root, SYS_REC | (o->ro ? SYS_RDONLY : 0), err);

@@ -36,6 +36,8 @@ static const char usage[] =
 	"      --pull=never         use the store's images only (the only choice until registries exist)\n"
 	"      --network MODE       RUN's network: default (outbound through slirp4netns),\n"
 	"                           none or host\n"
+	"      --secret id=ID,src=FILE|env=VAR\n"
+	"                           a secret for RUN --mount=type=secret (never stored)\n"
 	"  -o, --output DEST        also write the image to DEST (repeatable): oci:DIR[:TAG],\n"
 	"                           oci-archive:FILE|-, docker-archive:FILE|-, or docker's\n"
 	"                           type=oci|docker|tar|local,dest=PATH\n"
@@ -123,7 +125,7 @@ static char *stdin_context(struct store **s)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES };
+	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES, SECRET };
 	static const struct option opts[] = {
 		{"file", required_argument, NULL, 'f'},
 		{"tag", required_argument, NULL, 't'},
@@ -132,6 +134,7 @@ int cmd_build(int argc, char **argv)
 		{"platform", required_argument, NULL, PLATFORM},
 		{"no-cache", no_argument, NULL, NO_CACHE},
 		{"network", required_argument, NULL, NETWORK},
+		{"secret", required_argument, NULL, SECRET},
 		{"output", required_argument, NULL, 'o'},
 		{"iidfile", required_argument, NULL, IIDFILE},
 		{"progress", required_argument, NULL, PROGRESS},
@@ -203,6 +206,18 @@ int cmd_build(int argc, char **argv)
 		case KEEP_MODES:
 			o.keep_modes = true;
 			break;
+		case SECRET: {
+			struct run_secret sec;
+			struct error serr;
+			if (run_secret_parse(a, optarg, &sec, &serr) < 0)
+				fatal("build: %s", serr.msg);
+			struct run_secret *ns = arena_alloc(a, (o.nsecrets + 1) * sizeof *ns);
+			if (o.nsecrets)
+				memcpy(ns, o.secrets, o.nsecrets * sizeof *ns);
+			ns[o.nsecrets++] = sec;
+			o.secrets = ns;
+			break;
+		}
 		case NETWORK:
 			if (sandbox_net_parse(optarg, &o.network) < 0)
 				fatal("build: --network must be default, none or host, not '%s'", optarg);

@@ -297,6 +297,49 @@ int store_tmpdir(struct store *s, char **path, struct error *err)
 	return 0;
 }
 
+int store_cache_dir(struct store *s, const char *id, unsigned mode, unsigned uid, unsigned gid, char **path,
+		    int *lockfd, struct error *err)
+{
+	char d[DIGEST_SIZE];
+	digest_buf(id, strlen(id), d);
+	char *top = xasprintf("%s/cache", s->root);
+	char *dir = xasprintf("%s/%s", top, d + 7), *lock = xasprintf("%s.lock", dir), *tmp = NULL;
+	int r = mkdir_one(top, err);
+	*lockfd = -1;
+	*path = NULL;
+	if (r < 0)
+		goto out;
+	*lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*lockfd < 0) {
+		r = err_sys(err, "cache %s", lock);
+		goto out;
+	}
+	struct stat st;
+	if (stat(dir, &st) < 0) {
+		/* made whole in tmp/, then renamed: a concurrent first use sees it complete or not at all */
+		if ((r = store_tmpdir(s, &tmp, err)) < 0)
+			goto out;
+		if (chown(tmp, uid, gid) < 0 || chmod(tmp, mode) < 0) {
+			r = err_sys(err, "cache %s", tmp);
+			goto out;
+		}
+		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0 && errno != EEXIST) {
+			r = err_sys(err, "cache %s", dir);
+			goto out;
+		}
+		rmdir(tmp);
+	}
+	*path = dir;
+	dir = NULL;
+out:
+	if (r < 0 && *lockfd >= 0) {
+		close(*lockfd);
+		*lockfd = -1;
+	}
+	free(tmp), free(top), free(dir), free(lock);
+	return r;
+}
+
 int store_tmpwrite(struct store *s, const void *p, size_t n, char **path, int *fd, struct error *err)
 {
 	if (store_tmpfile(s, path, fd, err) < 0)

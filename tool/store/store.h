@@ -66,6 +66,12 @@ char *store_dir_get(struct store *s, const char *kind, const char *id);
 int store_dir_commit(struct store *s, const char *kind, const char *id, const char *tmp, char **path,
 		     struct error *err);
 
+/* the persistent directory of RUN --mount=type=cache's id (cache/HEX, HEX the SHA-256 of id), made on
+   first use with mode, uid and gid; *path malloc'd; *lockfd an open fd of its lock file (for flock:
+   the caller decides how the cache is shared) */
+int store_cache_dir(struct store *s, const char *id, unsigned mode, unsigned uid, unsigned gid, char **path,
+		    int *lockfd, struct error *err);
+
 /* remove a temporary file or directory tree made by store_tmpfile or store_tmpdir */
 void store_tmp_discard(struct store *s, const char *tmp);
 
