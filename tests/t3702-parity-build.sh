@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 41
+# checks: 43
 # BuildKit's COPY/ADD and image rules where strata differed (issue 8): each check builds with
 # strata and states docker's (BuildKit's) result on the image
 . "$(dirname "$0")/lib.sh"
@@ -105,6 +105,9 @@ t targetstage "$(cfg tstage "c['config']['Labels']['t']")" one
 mkdir -p ctx-hist && echo 2 >ctx-hist/foo2
 b hist 'FROM scratch AS base\nCOPY foo2 /foo2\nFROM base\nCOPY --from=base foo2 foo3\nEXPOSE 2375 5000 1234/udp\nENV A=1 B=2\nCMD echo hi\nWORKDIR /w\nUSER 1:2\nONBUILD LABEL x=y\n'
 t history "$(cfg hist "[h['created_by'] for h in c['history']]")" "['COPY foo2 /foo2 # buildkit', 'COPY foo2 foo3 # buildkit', 'EXPOSE [1234/udp 2375/tcp 5000/tcp]', 'ENV A=1 B=2', 'CMD [\"/bin/sh\" \"-c\" \"echo hi\"]', 'WORKDIR /w', 'USER 1:2']"
+
+b hist2 'FROM scratch\nHEALTHCHECK --interval=1m30s --timeout=1500ms --retries=3 CMD curl -f http://h/\nSHELL ["/bin/bash","-c"]\nVOLUME /v /w\nARG X=1 Y\nLABEL a="b c"\nADD --chown=1:2 --chmod=600 <<EOF /x\nhi\nEOF\n'
+t history-go-format "$(cfg hist2 "[h['created_by'] for h in c['history']]")" "['HEALTHCHECK {Test:[CMD-SHELL curl -f http://h/] Interval:1m30s Timeout:1.5s StartPeriod:0s StartInterval:0s Retries:3}', 'SHELL [/bin/bash -c]', 'VOLUME [/v /w]', 'ARG X=1 Y', 'LABEL a=b c', 'ADD --chown=1:2 --chmod=600 <<EOF /x # buildkit']"
 
 # issue 6 item 21: a USER that expands to nothing builds (root)
 b user 'FROM scratch\nUSER $APP_UID\n'
