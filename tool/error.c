@@ -5,25 +5,49 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 int err_set(struct error *e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
+	escape_go_in(e->msg, sizeof e->msg);
 	e->errnum = 0;
 	return -1;
+}
+
+/* e->msg = pre ": " cause, pre cut (ending "...") when both do not fit: the cause is what a message
+   is for */
+static void join_cause(struct error *e, char *pre, const char *cause)
+{
+	size_t np = strlen(pre), nc = strlen(cause), room = sizeof e->msg - 1;
+	if (nc > room - 5)
+		nc = room - 5;
+	if (np + 2 + nc > room) {
+		np = room - nc - 5;
+		while (np > 0 && ((unsigned char)pre[np] & 0xC0) == 0x80)
+			np--;
+		memcpy(pre + np, "...", 3);
+		np += 3;
+	}
+	memcpy(e->msg, pre, np);
+	memcpy(e->msg + np, ": ", 2);
+	memcpy(e->msg + np + 2, cause, nc);
+	e->msg[np + 2 + nc] = 0;
 }
 
 int err_sys(struct error *e, const char *fmt, ...)
 {
 	int saved = errno;
+	char pre[sizeof e->msg];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof e->msg)
-		snprintf(e->msg + n, sizeof e->msg - n, ": %s", strerror(saved));
+	escape_go_in(pre, sizeof pre);
+	join_cause(e, pre, strerror(saved));
 	e->errnum = saved;
 	errno = saved;
 	return -1;
@@ -31,18 +55,13 @@ int err_sys(struct error *e, const char *fmt, ...)
 
 int err_wrap(struct error *e, const char *fmt, ...)
 {
-	char old[sizeof e->msg];
+	char old[sizeof e->msg], pre[sizeof e->msg];
 	va_list ap;
 	memcpy(old, e->msg, sizeof old);
 	va_start(ap, fmt);
-	int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
-	/* append by hand: snprintf would warn that the old text may not fit, which is the point */
-	for (const char *p = ": "; n >= 0 && (size_t)n + 1 < sizeof e->msg && *p; p++)
-		e->msg[n++] = *p;
-	for (const char *p = old; n >= 0 && (size_t)n + 1 < sizeof e->msg && *p; p++)
-		e->msg[n++] = *p;
-	if (n >= 0 && (size_t)n < sizeof e->msg)
-		e->msg[n] = 0;
+	escape_go_in(pre, sizeof pre);
+	join_cause(e, pre, old);
 	return -1;
 }

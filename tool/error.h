@@ -8,6 +8,8 @@ struct error {
 	char msg[1024];  /* one line, lower case, no "strata: " prefix */
 };
 
+/* messages are one line: what strconv.Quote would escape is escaped (a name should be qname()'d, this
+   is the net); when a message is too long its context is cut, never its cause */
 /* fill e with the formatted message; return -1 */
 int err_set(struct error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* fill e with the formatted message, ": ", strerror(errno); keep errno in e; return -1 */

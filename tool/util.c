@@ -14,6 +14,7 @@
 #include <linux/openat2.h>
 
 #include "error.h"
+#include "utf8.h"
 
 void (*fatal_hook)(void);
 char fatal_msg[1024];
@@ -34,28 +35,40 @@ void fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(fatal_msg, sizeof fatal_msg, fmt, ap);
 	va_end(ap);
+	escape_go_in(fatal_msg, sizeof fatal_msg);
 	die();
 }
 
 void fatal_at(const char *file, int line, int col, const char *fmt, ...)
 {
-	int n = snprintf(fatal_msg, sizeof fatal_msg, "%s:%d:%d: ", file, line, col);
+	char msg[sizeof fatal_msg];
 	va_list ap;
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < sizeof fatal_msg)
-		vsnprintf(fatal_msg + n, sizeof fatal_msg - n, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	escape_go_in(msg, sizeof msg);
+	/* the place gives way to the message when both do not fit */
+	int n = snprintf(fatal_msg, sizeof fatal_msg, "%s:%d:%d: ", qname(file), line, col);
+	size_t room = sizeof fatal_msg - 1, nm = strlen(msg);
+	if (n < 0 || (size_t)n + nm > room)
+		n = snprintf(fatal_msg, sizeof fatal_msg, "%d:%d: ", line, col);
+	if (n >= 0 && (size_t)n < room) {
+		size_t k = nm < room - (size_t)n ? nm : room - (size_t)n;
+		memcpy(fatal_msg + n, msg, k);
+		fatal_msg[n + k] = 0;
+	}
 	die();
 }
 
 void warn(const char *fmt, ...)
 {
+	char msg[1024];
 	va_list ap;
-	fprintf(stderr, "%s: warning: ", PROG);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	escape_go_in(msg, sizeof msg);
+	fprintf(stderr, "%s: warning: %s\n", PROG, msg);
 }
 
 static noreturn void oom(void)

@@ -27,6 +27,7 @@
 #include "rootfs.h"
 #include "store.h"
 #include "sys.h"
+#include "utf8.h"
 #include "util.h"
 
 struct bstage {
@@ -66,7 +67,7 @@ static int find_image(struct bctx *b, const char *ref, char md[DIGEST_SIZE], str
 	struct ref_image ri;
 	int r = ref_lookup(b->s, ref, &ri, err);
 	if (r == 0)
-		err_set(err, "image %s: not in the store (strata import it first)", ri.name[0] ? ri.name : ref);
+		err_set(err, "image %s: not in the store (strata import it first)", qname(ri.name[0] ? ri.name : ref));
 	if (r == 1)
 		memcpy(md, ri.manifest, DIGEST_SIZE);
 	return r;
@@ -103,7 +104,7 @@ static int base_info(void *ctx, const char *image, const char *platform, struct 
 /* position of a step for messages */
 static int step_err(const struct step *s, const char *path, struct error *err)
 {
-	return err_wrap(err, "%s:%d:%d", path, s->node->line.start_line, s->node->line.col);
+	return err_wrap(err, "%s:%d:%d", qname(path), s->node->line.start_line, s->node->line.col);
 }
 
 static int build_stage(struct bctx *b, int idx, struct error *err);
@@ -151,15 +152,15 @@ static int collect_sources(struct bctx *b, struct arena *a, const struct step *s
 			if (build_stage(b, s->from_stage, err) < 0)
 				return -1;
 			im = &b->st[s->from_stage].img;
-			o->what = arena_printf(a, "stage %s", s->from_image ? s->from_image
+			o->what = arena_printf(a, "stage %s", qname(s->from_image ? s->from_image
 							: b->p->stages[s->from_stage].name ? b->p->stages[s->from_stage].name
-							: "(unnamed)");
+							: "(unnamed)"));
 		} else {
 			char md[DIGEST_SIZE];
 			if (find_image(b, s->from_image, md, err) <= 0 || image_load(b->s, md, from_img, err) < 0)
 				return -1;
 			im = from_img;
-			o->what = arena_printf(a, "image %s", s->from_image);
+			o->what = arena_printf(a, "image %s", qname(s->from_image));
 		}
 		if (rootfs_open(b->s, im, from_rf, err) < 0)
 			return -1;
@@ -418,7 +419,7 @@ static struct ignore *read_ignore(const char *ctxdir, const char *dockerfile, st
 		err_wrap(err, "%s", p);
 		*rc = -1;
 	} else if (!(ig = ignore_new((const char *const *)pats.v, pats.n, &msg))) {
-		err_set(err, "%s: %s", p, msg ? msg : "invalid pattern");
+		err_set(err, "%s: %s", qname(p), msg ? msg : "invalid pattern");
 		*rc = -1;
 	}
 	free(msg);
@@ -498,15 +499,15 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	b->run.ctx = b;
 	struct stat st;
 	if (stat(o->context, &st) < 0)
-		return err_sys(err, "context %s", o->context);
+		return err_sys(err, "context %s", qname(o->context));
 	if (!S_ISDIR(st.st_mode))
-		return err_set(err, "context %s: not a directory", o->context);
+		return err_set(err, "context %s: not a directory", qname(o->context));
 	if (layer_epoch(&b->epoch, err) < 0)
 		return -1;
 	char *file = o->file ? xstrdup(o->file) : xasprintf("%s/Dockerfile", o->context);
 	size_t len = o->file_len;
 	char *data = o->file_data ? xstrndup(o->file_data, o->file_len) : NULL;
-	if (!data && read_regular(file, file, DOCKERFILE_MAX, &data, &len, err) < 0) {
+	if (!data && read_regular(file, qname(file), DOCKERFILE_MAX, &data, &len, err) < 0) {
 		free(file);
 		return -1;
 	}

@@ -19,6 +19,7 @@
 #include "key.h"
 #include "layer.h"
 #include "untar.h"
+#include "utf8.h"
 #include "util.h"
 
 struct srcfile {
@@ -257,7 +258,7 @@ static bool same_content(const struct stat *a, const struct stat *b)
 
 static int changed(struct error *err, const char *host)
 {
-	return err_set(err, "%s: changed while it was copied; build again", host);
+	return err_set(err, "%s: changed while it was copied; build again", qname(host));
 }
 
 /* keep fd for the layer while the process may hold one more; else close it (the layer opens the
@@ -300,14 +301,14 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 		if (k < 0 && errno == EINVAL)
 			return changed(err, host);
 		if (k < 0)
-			return err_sys(err, "readlink %s", host);
+			return err_sys(err, "readlink %s", qname(host));
 		f->link = arena_strndup(s->a, buf, (size_t)k);
 	} else if (S_ISREG(seen->st_mode)) {
 		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENXIO))
 			return changed(err, host);
 		if (fd < 0)
-			return err_sys(err, "%s", host);
+			return err_sys(err, "%s", qname(host));
 		struct stat st;
 		if (fstat(fd, &st) < 0 || !same_file(&st, seen) || key_fd(fd, f->hash) < 0) {
 			int e = errno;
@@ -315,7 +316,7 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 			if (!same_file(&st, seen))
 				return changed(err, host);
 			errno = e;
-			return err_sys(err, "%s", host);
+			return err_sys(err, "%s", qname(host));
 		}
 		struct stat after;
 		if (fstat(fd, &after) < 0 || !same_content(&st, &after)) {
@@ -359,7 +360,7 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == ENOENT))
 			return changed(err, host);
 		if (fd < 0)
-			return err_sys(err, "%s", host);
+			return err_sys(err, "%s", qname(host));
 		struct stat st;
 		if (fstat(fd, &st) < 0 || !same_file(&st, seen)) {
 			close(fd);
@@ -389,13 +390,13 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		const char *ctxrel, const char *below, int depth, struct error *err)
 {
 	if (depth > 256)
-		return err_set(err, "%s: directories nested too deep", host);
+		return err_set(err, "%s: directories nested too deep", qname(host));
 	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dup < 0 ? NULL : fdopendir(dup);
 	if (!d) {
 		if (dup >= 0)
 			close(dup);
-		return err_sys(err, "%s", host);
+		return err_sys(err, "%s", qname(host));
 	}
 	struct strv names;
 	strv_init(&names, s->a);
@@ -407,7 +408,7 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 	int rerr = errno;
 	closedir(d);
 	if (rerr)
-		return errno = rerr, err_sys(err, "reading %s", host);
+		return errno = rerr, err_sys(err, "reading %s", qname(host));
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
@@ -419,7 +420,7 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				return changed(err, h);
-			return err_sys(err, "%s", h);
+			return err_sys(err, "%s", qname(h));
 		}
 		if (ex && !(S_ISDIR(st.st_mode) && s->o->ignore && ignore_has_exceptions(s->o->ignore)))
 			continue;
@@ -539,18 +540,18 @@ static int add_source(struct copy_src *s, const char *rel, size_t strip, const c
 	if (s->context && o->ignore && *rel && ignore_match(o->ignore, rel)) {
 		if (wild)
 			return 0;
-		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", pattern, o->what);
+		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", qname(pattern), o->what);
 	}
 	char *res = resolve(s->a, o->root, rel, !s->context, true);
 	if (!res && errno == EXDEV)
-		return err_set(err, "%s: forbidden path outside %s", pattern, o->what);
+		return err_set(err, "%s: forbidden path outside %s", qname(pattern), o->what);
 	if (!res)
-		return err_sys(err, "%s", pattern);
+		return err_sys(err, "%s", qname(pattern));
 	/* a symlink must not reach what .dockerignore keeps out of the context */
 	if (s->context && o->ignore && *res && ignore_match(o->ignore, res)) {
 		if (wild)
 			return 0;
-		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", pattern, o->what);
+		return err_set(err, "%s: not found in %s (excluded by .dockerignore)", qname(pattern), o->what);
 	}
 	/* --exclude applies to the sources themselves too */
 	if (s->exclude && *rel && ignore_match(s->exclude, rel))
@@ -567,18 +568,18 @@ static int add_source(struct copy_src *s, const char *rel, size_t strip, const c
 	}
 	if (name && (pfd = openat_root(s->rootfd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			return err_set(err, "%s: not found in %s", pattern, o->what);
+			return err_set(err, "%s: not found in %s", qname(pattern), o->what);
 		if (errno == ELOOP)
 			return changed(err, host);
-		return err_sys(err, "%s", host);
+		return err_sys(err, "%s", qname(host));
 	}
 	struct stat st;
 	int r = -1, sub = -1;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			err_set(err, "%s: not found in %s", pattern, o->what);
+			err_set(err, "%s: not found in %s", qname(pattern), o->what);
 		else
-			err_sys(err, "%s", host);
+			err_sys(err, "%s", qname(host));
 		goto out;
 	}
 	if (S_ISLNK(st.st_mode)) { /* resolve followed every symlink: this one came after */
@@ -656,7 +657,7 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 	s->context = o->context;
 	*out = s;
 	if ((s->rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return err_sys(err, "%s", o->root);
+		return err_sys(err, "%s", qname(o->root));
 	if (o->nexcludes) {
 		char *msg = NULL;
 		s->exclude = ignore_new(o->excludes, o->nexcludes, &msg);
@@ -671,7 +672,7 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 		const char *pat = patterns[i];
 		char *rel = path_clean_arena(a, pat);
 		if (s->context && (!strcmp(rel, "..") || !strncmp(rel, "../", 3)))
-			return err_set(err, "%s: forbidden path outside %s", pat, o->what);
+			return err_set(err, "%s: forbidden path outside %s", qname(pat), o->what);
 		/* absolute sources are relative to the root too */
 		rel = path_clean_arena(a, arena_printf(a, "/%s", rel)) + 1;
 		/* --parents: "x/./y" keeps the path after "/./" only */
@@ -703,7 +704,7 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 		}
 	}
 	if (nomatch && s->n == 0)
-		return err_set(err, "%s: no source files match in %s", nomatch, o->what);
+		return err_set(err, "%s: no source files match in %s", qname(nomatch), o->what);
 	return 0;
 }
 
@@ -885,7 +886,7 @@ static int entry_from(struct copy_src *s, const struct copy_dest *d, struct ebuf
 	if (d->chmod && e->type != LAYER_SYMLINK && !(e->type == LAYER_DIR && !*f->rel && f->host)) {
 		long cm = copy_chmod(d->chmod, e->mode, e->type == LAYER_DIR);
 		if (cm < 0)
-			return err_set(err, "%s: invalid --chmod value '%s'", d->instr, d->chmod);
+			return err_set(err, "%s: invalid --chmod value '%s'", d->instr, qname(d->chmod));
 		e->mode = (unsigned)cm;
 	}
 	return 0;
@@ -932,7 +933,7 @@ static int extract_archive(struct arena *a, struct copy_src *s, const struct cop
 	static unsigned seq;
 	char *dir = arena_printf(a, "%s/add-%u", d->tmpdir, seq++);
 	if (mkdir(dir, 0700) < 0)
-		return err_sys(err, "mkdir %s", dir);
+		return err_sys(err, "mkdir %s", qname(dir));
 	if (untar_extract(f->host, dir, UNTAR_ADD, err) < 0)
 		return -1;
 	struct copy_opts *o = arena_alloc(a, sizeof *o);
@@ -1035,7 +1036,7 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	/* the destination as the parent's filesystem resolves it (symlinks followed inside it) */
 	char *rel = dest[1] ? dest + 1 : arena_strdup(a, "");
 	if (d->rootfs && !(rel = resolve(a, d->rootfs, rel, true, true)))
-		return err_set(err, "%s %s: too many levels of symbolic links", d->instr, d->dest);
+		return err_set(err, "%s %s: too many levels of symbolic links", d->instr, qname(d->dest));
 	bool any_dir = false, archive = false, all_archives = s->n > 0;
 	for (size_t i = 0; i < s->n; i++) {
 		any_dir |= s->m[i].dir;
@@ -1048,7 +1049,7 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	struct stat dst;
 	if (any_dir && !exists_dir && d->rootfs && lstat(arena_printf(a, "%s/%s", d->rootfs, rel), &dst) == 0)
 		return err_set(err, "%s: cannot copy a directory to %s: it exists and is not a directory", d->instr,
-			       d->dest);
+			       qname(d->dest));
 	/* archives all unpack into the destination: no slash needed */
 	if (s->n > 1 && !slash && !exists_dir && !all_archives)
 		return err_set(err, "when using %s with more than one source file, the destination must be a "

@@ -16,6 +16,7 @@
 #include "layer.h"
 #include "plan.h"
 #include "rootfs.h"
+#include "utf8.h"
 #include "util.h"
 
 /* one id field of etc/passwd or etc/group: 32 bits and not chown's -1, or an error naming it */
@@ -50,7 +51,7 @@ static int lookup_id(const char *rootfs, const char *file, const char *name, uns
 	if (!f) {
 		if (fd >= 0)
 			close(fd);
-		return err_set(err, "unable to find %s %s: no %s in the image", what, name, file);
+		return err_set(err, "unable to find %s %s: no %s in the image", what, qname(name), file);
 	}
 	char line[4096];
 	int found = 0, rc = 0;
@@ -72,7 +73,7 @@ static int lookup_id(const char *rootfs, const char *file, const char *name, uns
 	if (rc < 0)
 		return -1;
 	if (!found)
-		return err_set(err, "unable to find %s %s: no matching entries in %s", what, name, file);
+		return err_set(err, "unable to find %s %s: no matching entries in %s", what, qname(name), file);
 	return 0;
 }
 
@@ -87,7 +88,7 @@ static int chown_ids(const char *rootfs, const char *spec, unsigned *uid, unsign
 		snprintf(user, sizeof user, "%s", spec);
 	}
 	if (!*user)
-		return err_set(err, "invalid --chown value '%s'", spec);
+		return err_set(err, "invalid --chown value '%s'", qname(spec));
 	if (lookup_id(rootfs, "etc/passwd", user, uid, gid, err) < 0)
 		return -1;
 	if (*group && lookup_id(rootfs, "etc/group", group, gid, NULL, err) < 0)
@@ -131,7 +132,7 @@ int exec_copy(struct exec *x, struct error *err)
 			goto out;
 	}
 	if (d.chmod && copy_chmod(d.chmod, 0644, false) < 0) {
-		err_set(err, "invalid --chmod value '%s'", d.chmod);
+		err_set(err, "invalid --chmod value '%s'", qname(d.chmod));
 		goto out;
 	}
 	struct layer_entry *e;
@@ -242,7 +243,7 @@ int exec_copy_sources(struct arena *a, const struct step *s, struct copy_opts *o
 			struct expand x = {.a = a, .env = &view, .escape = '\\', .skip_quotes = true};
 			char *out;
 			if (expand_word(&x, body.s, &out) < 0)
-				return err_set(err, "heredoc %s: %s", hd->name, x.err);
+				return err_set(err, "heredoc %s: %s", qname(hd->name), x.err);
 			data = out;
 		}
 		copy_add_data(*src, hd->name, data, strlen(data));

@@ -11,6 +11,7 @@
 #include "image.h"
 #include "plan.h"
 #include "port.h"
+#include "utf8.h"
 #include "util.h"
 
 static int expose(struct exec *x, const char *spec, struct error *err)
@@ -100,7 +101,7 @@ int exec_meta(struct exec *x, struct error *err)
 		break;
 	case I_STOPSIGNAL:
 		if (!valid_signal(s->args[0]))
-			return err_set(err, "invalid signal '%s' in STOPSIGNAL", s->args[0]);
+			return err_set(err, "invalid signal '%s' in STOPSIGNAL", qname(s->args[0]));
 		image_set(im, "StopSignal", s->args[0]);
 		break;
 	case I_CMD:

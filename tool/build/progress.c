@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "utf8.h"
 #include "util.h"
 
 enum { LINE_SHOWN = 120 };
@@ -39,6 +40,8 @@ static void shown(char *out, size_t size, const char *stage, const char *line)
 	for (char *p = out; *p; p++)
 		if (*p == '\n' || *p == '\t' || *p == '\r')
 			*p = ' ';
+	/* what else could drive the terminal or start a line is shown escaped, as in messages */
+	escape_go_in(out, size);
 }
 
 /* the live line, over whatever the last one was; called with mu held */

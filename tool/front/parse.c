@@ -541,7 +541,7 @@ static void find_heredocs(const struct ctx *c, struct scanner *sc, struct node *
 		char *content;
 		int end;
 		if (!scan_heredoc(sc, hd[i].name, hd[i].chomp, &content, &end))
-			fatal_at(c->path, nd->line.start_line, nd->line.col, "unterminated heredoc %s", hd[i].name);
+			fatal_at(c->path, nd->line.start_line, nd->line.col, "unterminated heredoc %s", qname(hd[i].name));
 		hd[i].content = content;
 		nd->line.end_line = end;
 	}

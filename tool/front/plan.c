@@ -139,7 +139,7 @@ static const char *unknown_instr(struct arena *a, const char *keyword)
 		"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL",
 		"MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 	};
-	return arena_printf(a, "unknown instruction: %s%s", keyword,
+	return arena_printf(a, "unknown instruction: %s%s", qname(keyword),
 			    did_you_mean(a, keyword, names, sizeof names / sizeof *names, false));
 }
 
@@ -148,7 +148,7 @@ static noreturn void die_node(const struct pctx *c, const struct node *n, size_t
 
 static noreturn void die_node(const struct pctx *c, const struct node *n, size_t off, const char *fmt, ...)
 {
-	char msg[768];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -163,7 +163,7 @@ static noreturn void die_instr(const struct pctx *c, const struct node *n, const
 
 static noreturn void die_instr(const struct pctx *c, const struct node *n, const char *fmt, ...)
 {
-	char msg[768];
+	char msg[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -239,7 +239,7 @@ static void parse_flags(const struct pctx *c, const struct node *n, struct step 
 		const char *f = n->flags[i];
 		size_t off = n->flagoff[i];
 		if (strncmp(f, "--", 2) != 0)
-			die_node(c, n, off, "arg should start with -- : %s", f);
+			die_node(c, n, off, "arg should start with -- : %s", qname(f));
 		if (!strcmp(f, "--"))
 			break;
 		const char *eq = strchr(f + 2, '=');
@@ -247,22 +247,22 @@ static void parse_flags(const struct pctx *c, const struct node *n, struct step 
 		const char *value = eq ? eq + 1 : NULL;
 		const struct fspec *sp = find_spec(n->instr, name);
 		if (!sp)
-			die_node(c, n, off, "unknown flag: --%s for %s", name, instr_name(n->instr));
+			die_node(c, n, off, "unknown flag: --%s for %s", qname(name), instr_name(n->instr));
 		for (size_t j = 0; j < s->nflags; j++)
 			if (!strcmp(s->flags[j].name, name) && sp->type != F_STRINGS)
-				die_node(c, n, off, "duplicate flag specified: --%s", name);
+				die_node(c, n, off, "duplicate flag specified: --%s", qname(name));
 		if (sp->type == F_BOOL) {
 			if (value && !*value)
-				die_node(c, n, off, "missing a value on flag: --%s", name);
+				die_node(c, n, off, "missing a value on flag: --%s", qname(name));
 			if (!value || !strcasecmp(value, "true"))
 				value = "true";
 			else if (!strcasecmp(value, "false"))
 				value = "false";
 			else
-				die_node(c, n, off, "expecting boolean value for flag --%s, not: %s", name, value);
+				die_node(c, n, off, "expecting boolean value for flag --%s, not: %s", qname(name), qname(value));
 		} else {
 			if (!value)
-				die_node(c, n, off, "missing a value on flag: --%s", name);
+				die_node(c, n, off, "missing a value on flag: --%s", qname(name));
 			if (sp->expand && e)
 				value = xword(c, n, off, value, e);
 		}
@@ -313,7 +313,7 @@ static bool valid_stage_name(const char *s)
 static void global_arg(struct pctx *c, const struct node *n)
 {
 	if (n->nflags)
-		die_node(c, n, n->flagoff[0], "unknown flag: %s for ARG", n->flags[0]);
+		die_node(c, n, n->flagoff[0], "unknown flag: %s for ARG", qname(n->flags[0]));
 	if (n->nargs == 0)
 		die_instr(c, n, "ARG requires at least one argument");
 	for (size_t i = 0; i < n->nargs; i++) {
@@ -637,7 +637,7 @@ static void check_healthcheck(struct pctx *c, const struct node *n, struct step 
 		return;
 	}
 	if (strcasecmp(typ, "CMD") != 0)
-		die_node(c, n, n->argoff[0], "unknown type '%s' in HEALTHCHECK (try CMD)", typ);
+		die_node(c, n, n->argoff[0], "unknown type '%s' in HEALTHCHECK (try CMD)", qname(typ));
 	if (n->nargs < 2)
 		die_instr(c, n, "missing command after HEALTHCHECK CMD");
 	static const char *const durs[] = {"interval", "timeout", "start-period", "start-interval"};
@@ -648,7 +648,7 @@ static void check_healthcheck(struct pctx *c, const struct node *n, struct step 
 			long long v = plan_duration(s->flags[i].value);
 			if (v < 0)
 				die_node(c, n, s->flags[i].off, "invalid duration for --%s: %s", durs[d],
-					 s->flags[i].value);
+					 qname(s->flags[i].value));
 			if (v != 0 && v < 1000000)
 				die_node(c, n, s->flags[i].off, "--%s cannot be less than 1ms", durs[d]);
 		}
@@ -656,7 +656,7 @@ static void check_healthcheck(struct pctx *c, const struct node *n, struct step 
 			char *end;
 			long r = strtol(s->flags[i].value, &end, 10);
 			if (*end || end == s->flags[i].value)
-				die_node(c, n, s->flags[i].off, "invalid --retries: %s", s->flags[i].value);
+				die_node(c, n, s->flags[i].off, "invalid --retries: %s", qname(s->flags[i].value));
 			if (r < 0)
 				die_node(c, n, s->flags[i].off, "--retries cannot be negative (%ld)", r);
 		}
@@ -699,14 +699,14 @@ static void resolve_from(struct pctx *c, struct stage *st, struct step *s, const
 		long v = strtol(from, &end, 10);
 		if (*from && !*end && from[0] != '-' && from[0] != '+') {
 			if (v >= (long)c->p->n)
-				die_node(c, s->node, off, "invalid from flag value %s: no stage with that index", from);
+				die_node(c, s->node, off, "invalid from flag value %s: no stage with that index", qname(from));
 			idx = (int)v;
 		}
 	}
 	if (idx >= 0) {
 		if (idx == st->index)
 			die_node(c, s->node, off, "circular dependency detected on stage: %s",
-				 st->name ? st->name : from);
+				 qname(st->name ? st->name : from));
 		s->from_stage = idx;
 		add_dep(c, st, idx);
 	} else {
@@ -911,7 +911,7 @@ static void check_cycles(const struct pctx *c, int i, char *state)
 			const struct stage *sj = &c->p->stages[j];
 			fatal_at(c->df->path, sj->from->line.start_line, sj->from->line.col,
 				 "circular dependency detected on stage: %s",
-				 sj->name ? sj->name : arena_printf(c->a, "%d", j));
+				 sj->name ? qname(sj->name) : arena_printf(c->a, "%d", j));
 		}
 		if (state[j] == 0)
 			check_cycles(c, j, state);
@@ -993,7 +993,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 		}
 		st->base = xword(&c, n, n->argoff[0], n->args[0], &c.meta);
 		if (!*st->base)
-			die_node(&c, n, n->argoff[0], "base name (%s) should not be blank", n->args[0]);
+			die_node(&c, n, n->argoff[0], "base name (%s) should not be blank", qname(n->args[0]));
 		if (n->nargs == 3) {
 			char *name = arena_strdup(a, n->args[2]);
 			for (char *q = name; *q; q++)
@@ -1002,7 +1002,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 			if (!valid_stage_name(name))
 				die_node(&c, n, n->argoff[2],
 					 "invalid name for build stage: '%s', name can't start with a number or contain symbols",
-					 n->args[2]);
+					 qname(n->args[2]));
 			/* BuildKit warns and lets the later stage of a name win (for --from and --target) */
 			if (find_stage(p, p->n - 1, name) >= 0)
 				add_warning(&c, n, n->argoff[2], "DuplicateStageName",

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "utf8.h"
 #include "util.h"
 
 enum { NDIRECTIVES = 3 };
@@ -185,7 +186,7 @@ static void directive(struct scanner *s, const char *l, size_t n)
 	if (which == 1) {
 		if (strcmp(val, "`") != 0 && strcmp(val, "\\") != 0)
 			fatal_at(s->path, s->line, (int)(vs + 1),
-				 "invalid escape token '%s' does not match ` or \\", val);
+				 "invalid escape token '%s' does not match ` or \\", qname(val));
 		s->escape = val[0];
 	}
 	return;

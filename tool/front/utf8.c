@@ -4,6 +4,7 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -565,45 +566,129 @@ void utf8_put(struct buf *b, long r)
 	}
 }
 
+/* one rune (or a bad byte, r RUNE_ERROR with w 1) of p as strconv.Quote writes it, quotes aside */
+static void quote_rune(struct buf *b, const unsigned char *p, long r, size_t w)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (w == 1 && r == RUNE_ERROR) {
+		buf_printf(b, "\\x%c%c", hex[p[0] >> 4], hex[p[0] & 0xF]);
+		return;
+	}
+	if (rune_print(r)) {
+		buf_putn(b, (const char *)p, w);
+		return;
+	}
+	switch (r) {
+	case '\a': buf_puts(b, "\\a"); break;
+	case '\b': buf_puts(b, "\\b"); break;
+	case '\f': buf_puts(b, "\\f"); break;
+	case '\n': buf_puts(b, "\\n"); break;
+	case '\r': buf_puts(b, "\\r"); break;
+	case '\t': buf_puts(b, "\\t"); break;
+	case '\v': buf_puts(b, "\\v"); break;
+	default:
+		if (r < ' ' || r == 0x7F)
+			buf_printf(b, "\\x%c%c", hex[r >> 4], hex[r & 0xF]);
+		else if (r < 0x10000)
+			buf_printf(b, "\\u%04lx", r);
+		else
+			buf_printf(b, "\\U%08lx", r);
+	}
+}
+
 /* Go's strconv.Quote */
 void quote_go(struct buf *b, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	buf_putc(b, '"');
 	for (size_t i = 0, w; i < n; i += w) {
 		long r = utf8_decode(p + i, n - i, &w);
-		if (w == 1 && r == RUNE_ERROR) {
-			buf_printf(b, "\\x%c%c", hex[p[i] >> 4], hex[p[i] & 0xF]);
-			continue;
-		}
 		if (r == '"' || r == '\\') {
 			buf_putc(b, '\\');
 			buf_putc(b, (int)r);
 			continue;
 		}
-		if (rune_print(r)) {
-			buf_putn(b, s + i, w);
-			continue;
-		}
-		switch (r) {
-		case '\a': buf_puts(b, "\\a"); break;
-		case '\b': buf_puts(b, "\\b"); break;
-		case '\f': buf_puts(b, "\\f"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\t': buf_puts(b, "\\t"); break;
-		case '\v': buf_puts(b, "\\v"); break;
-		default:
-			if (r < ' ' || r == 0x7F)
-				buf_printf(b, "\\x%c%c", hex[r >> 4], hex[r & 0xF]);
-			else if (r < 0x10000)
-				buf_printf(b, "\\u%04lx", r);
-			else
-				buf_printf(b, "\\U%08lx", r);
-		}
+		quote_rune(b, p + i, r, w);
 	}
 	buf_putc(b, '"');
+}
+
+void escape_go(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0, w; i < n; i += w) {
+		long r = utf8_decode(p + i, n - i, &w);
+		quote_rune(b, p + i, r, w);
+	}
+}
+
+void escape_go_in(char *s, size_t cap)
+{
+	size_t n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, w;
+	for (i = 0; i < n; i += w) {
+		long r = utf8_decode(p + i, n - i, &w);
+		if ((w == 1 && r == RUNE_ERROR) || !rune_print(r))
+			break;
+	}
+	if (i == n)
+		return;
+	struct buf b;
+	buf_init(&b, NULL);
+	escape_go(&b, s, n);
+	size_t k = b.len < cap - 1 ? b.len : cap - 1;
+	memcpy(s, b.s, k);
+	s[k] = 0;
+	buf_free(&b);
+}
+
+bool plain_go(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0, w; i < n; i += w) {
+		long r = utf8_decode(p + i, n - i, &w);
+		if ((w == 1 && r == RUNE_ERROR) || r == '"' || r == '\\' || !rune_print(r))
+			return false;
+	}
+	return true;
+}
+
+const char *qname(const char *s)
+{
+	enum { RING = 8, SLOT = 4 * QNAME_MAX + 16 };
+	static __thread char ring[RING][SLOT];
+	static __thread unsigned next;
+	char *out = ring[next++ % RING];
+	if (!s)
+		s = "(null)";
+	size_t n = strlen(s);
+	struct buf b, q;
+	buf_init(&b, NULL);
+	if (n > QNAME_MAX) {
+		/* the start and the end, cut at rune boundaries */
+		size_t h = QNAME_MAX / 2, t = n - QNAME_MAX / 2;
+		while (h > 0 && ((unsigned char)s[h] & 0xC0) == 0x80)
+			h--;
+		while (t < n && ((unsigned char)s[t] & 0xC0) == 0x80)
+			t++;
+		buf_putn(&b, s, h);
+		buf_puts(&b, "...");
+		buf_putn(&b, s + t, n - t);
+	} else {
+		buf_putn(&b, s, n);
+	}
+	buf_init(&q, NULL);
+	if (plain_go(b.s, b.len))
+		buf_putn(&q, b.s, b.len);
+	else
+		quote_go(&q, b.s, b.len);
+	size_t k = q.len < SLOT - 1 ? q.len : SLOT - 1;
+	memcpy(out, q.s, k);
+	out[k] = 0;
+	buf_free(&b);
+	buf_free(&q);
+	return out;
 }
 
 /* utf8.DecodeLastRune */

@@ -25,5 +25,19 @@ long rune_lower(long r);
 void lower_go(struct buf *b, const char *s, size_t n);
 /* append s[0, n) quoted as Go's strconv.Quote does */
 void quote_go(struct buf *b, const char *s, size_t n);
+/* append s[0, n) with what strconv.Quote escapes escaped, but no quotes around it and '"' and '\\'
+   as they are: text that can never start a line of its own nor drive a terminal */
+void escape_go(struct buf *b, const char *s, size_t n);
+/* escape_go the string s in place, cut to cap bytes with its NUL */
+void escape_go_in(char *s, size_t cap);
+/* every rune of s[0, n) printable (strconv.IsPrint) and none '"' or '\\' */
+bool plain_go(const char *s, size_t n);
+
+/* the longest name a message shows whole */
+#define QNAME_MAX 200
+/* s (from a Dockerfile, an archive, a path) as every message shows a name: as it is when plain_go,
+   else quoted as strconv.Quote, a name over QNAME_MAX bytes shortened to its start and end around
+   "..."; the result lives in one of 8 per-thread buffers, so one message may hold 8 of them */
+const char *qname(const char *s);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "layer.h"
+#include "utf8.h"
 #include "util.h"
 
 /* Only what docker's ADD extracts: tar, plain or compressed with gzip, bzip2,
@@ -117,12 +118,12 @@ struct ux {
 
 static int efail(struct ux *u, const char *what)
 {
-	return err_set(u->err, "%s: entry %s: %s", u->arc, u->entry, what);
+	return err_set(u->err, "%s: entry %s: %s", qname(u->arc), qname(u->entry), what);
 }
 
 static int esys(struct ux *u, const char *what)
 {
-	return err_sys(u->err, "%s: entry %s: %s", u->arc, u->entry, what);
+	return err_sys(u->err, "%s: entry %s: %s", qname(u->arc), qname(u->entry), what);
 }
 
 /* the path relative to dest: leading '/' dropped (docker treats absolute
