@@ -266,21 +266,21 @@ static bool has_var(struct strv *env, const char *name)
 
 /* the command's environment: the image's Env, the build args in scope that Env does not set,
    SOURCE_DATE_EPOCH, and HOME from the user's passwd entry unless set */
-static void environment(struct run *r, struct exec *x, const struct user_ids *u, struct strv *out)
+static void environment(struct run *r, struct image *img, const struct env *args, long long epoch,
+			const struct user_ids *u, struct strv *out)
 {
 	struct strv env;
 	strv_init(&env, r->a);
 	const char **list;
-	size_t n = image_list(x->img, "Env", r->a, &list);
+	size_t n = image_list(img, "Env", r->a, &list);
 	for (size_t i = 0; i < n; i++)
 		if (list[i] && strchr(list[i], '='))
 			strv_push(&env, (char *)list[i]);
-	const struct env *args = x->step->args_env;
 	for (size_t i = 0; args && i < args->n; i++)
 		if (args->v[i].value && !has_var(&env, args->v[i].name))
 			strv_push(&env, arena_printf(r->a, "%s=%s", args->v[i].name, args->v[i].value));
-	if (!has_var(&env, "SOURCE_DATE_EPOCH"))
-		strv_push(&env, arena_printf(r->a, "SOURCE_DATE_EPOCH=%lld", x->epoch));
+	if (epoch >= 0 && !has_var(&env, "SOURCE_DATE_EPOCH"))
+		strv_push(&env, arena_printf(r->a, "SOURCE_DATE_EPOCH=%lld", epoch));
 	if (!has_var(&env, "HOME"))
 		strv_push(&env, arena_printf(r->a, "HOME=%s", u->home));
 	*out = env;
@@ -529,14 +529,94 @@ static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const st
 	return 0;
 }
 
+/* the sandbox of a command on img: the overlay of its layers under the stub layer, /dev, /proc, /sys,
+   hosts, resolv.conf and hostname; r->view, r->dir filled (the caller releases them, and *sb) */
+static int setup(struct run *r, struct store *s, struct image *img, enum sandbox_net net, struct rootfs **view,
+		 struct sandbox **sb, struct user_ids *u, struct error *err)
+{
+	char **lowers = NULL;
+	size_t nl = 0;
+	int rc = -1;
+	if (rootfs_open(s, img, view, err) < 0)
+		return -1;
+	r->view = rootfs_path(*view);
+	const char *spec = image_get(img, "User");
+	if (user_lookup(r->a, r->view, spec && *spec ? spec : "0", u, err) < 0)
+		goto out;
+	if (store_tmpdir(s, &r->dir, err) < 0)
+		goto out;
+	static const char *const subdirs[] = {"upper", "work", "stub", "root", "files", "pipes"};
+	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
+		char *p = arena_printf(r->a, "%s/%s", r->dir, subdirs[i]);
+		if (mkdir(p, 0755) < 0 || chmod(p, 0755) < 0) {
+			err_sys(err, "mkdir %s", p);
+			goto out;
+		}
+	}
+	r->stub = arena_printf(r->a, "%s/stub", r->dir);
+	if (rootfs_lowers(s, img, r->dir, &lowers, &nl, err) < 0)
+		goto out;
+	const char *proc, *dev, *sys, *hosts, *resolv, *hostname;
+	if (mount_point(r, "/proc", true, &proc, err) < 0 || mount_point(r, "/dev", true, &dev, err) < 0 ||
+	    mount_point(r, "/sys", true, &sys, err) < 0 || mount_point(r, "/etc/hosts", false, &hosts, err) < 0 ||
+	    mount_point(r, "/etc/resolv.conf", false, &resolv, err) < 0 ||
+	    mount_point(r, "/etc/hostname", false, &hostname, err) < 0)
+		goto out;
+	if (strcmp(proc, "/proc") || strcmp(dev, "/dev") || strcmp(sys, "/sys")) {
+		err_set(err, "the image's /proc, /dev or /sys is a symbolic link");
+		goto out;
+	}
+	char *fhosts = run_file(r, "hosts", "127.0.0.1\tlocalhost " RUN_HOSTNAME "\n::1\tlocalhost ip6-localhost "
+					     "ip6-loopback\n", err);
+	char *fresolv = fhosts ? run_file(r, "resolv.conf", resolv_conf(r, net), err) : NULL;
+	char *fhostname = fresolv ? run_file(r, "hostname", RUN_HOSTNAME "\n", err) : NULL;
+	if (!fhostname)
+		goto out;
+	/* the stub layer on top of the parent's */
+	const char **lw = arena_alloc(r->a, (nl + 1) * sizeof *lw);
+	lw[0] = "stub";
+	for (size_t i = 0; i < nl; i++)
+		lw[i + 1] = lowers[i];
+	*sb = sandbox_new(arena_printf(r->a, "%s/root", r->dir));
+	sandbox_overlay(*sb, r->dir, lw, nl + 1, "upper", "work");
+	sandbox_dev(*sb);
+	sandbox_proc(*sb);
+	sandbox_sys(*sb);
+	sandbox_bind(*sb, fhosts, hosts, false);
+	sandbox_bind(*sb, fresolv, resolv, false);
+	sandbox_bind(*sb, fhostname, hostname, false);
+	sandbox_bind_new(*sb, arena_printf(r->a, "%s/pipes", r->dir), "/dev/pipes", true);
+	rc = 0;
+out:
+	for (size_t i = 0; i < nl; i++)
+		free(lowers[i]);
+	free(lowers);
+	return rc;
+}
+
+/* release what setup and the mounts made */
+static void teardown(struct run *r, struct store *s, struct rootfs *view, struct sandbox *sb)
+{
+	sandbox_free(sb);
+	for (size_t i = 0; i < r->nlocks; i++)
+		close(r->locks[i]);
+	for (size_t i = 0; i < r->nviews; i++)
+		rootfs_close(r->views[i]);
+	if (r->secrets)
+		sys_umount(r->secrets);
+	if (r->dir) {
+		store_tmp_discard(s, r->dir);
+		free(r->dir);
+	}
+	rootfs_close(view);
+}
+
 int exec_run(struct exec *x, struct error *err)
 {
 	const struct step *s = x->step;
 	struct run r = {.a = x->a, .s = x->s, .quiet = x->run && x->run->quiet};
 	struct rootfs *view = NULL;
 	struct sandbox *sb = NULL;
-	char **lowers = NULL;
-	size_t nl = 0;
 	int rc = -1;
 	enum sandbox_net net = x->run ? x->run->net : SANDBOX_NET_DEFAULT;
 	const char *nf = step_flag(s, "network");
@@ -546,61 +626,14 @@ int exec_run(struct exec *x, struct error *err)
 		return -1;
 	if (nf)
 		sandbox_net_parse(nf, &net);
-	if (rootfs_open(x->s, x->img, &view, err) < 0)
-		return -1;
-	r.view = rootfs_path(view);
-	const char *spec = image_get(x->img, "User");
 	struct user_ids u;
-	if (user_lookup(r.a, r.view, spec && *spec ? spec : "0", &u, err) < 0)
-		goto out;
-	if (store_tmpdir(x->s, &r.dir, err) < 0)
-		goto out;
-	static const char *const subdirs[] = {"upper", "work", "stub", "root", "files", "pipes"};
-	for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
-		char *p = arena_printf(r.a, "%s/%s", r.dir, subdirs[i]);
-		if (mkdir(p, 0755) < 0 || chmod(p, 0755) < 0) {
-			err_sys(err, "mkdir %s", p);
-			goto out;
-		}
-	}
-	r.stub = arena_printf(r.a, "%s/stub", r.dir);
-	if (rootfs_lowers(x->s, x->img, r.dir, &lowers, &nl, err) < 0)
-		goto out;
-	const char *proc, *dev, *sys, *hosts, *resolv, *hostname;
-	if (mount_point(&r, "/proc", true, &proc, err) < 0 || mount_point(&r, "/dev", true, &dev, err) < 0 ||
-	    mount_point(&r, "/sys", true, &sys, err) < 0 || mount_point(&r, "/etc/hosts", false, &hosts, err) < 0 ||
-	    mount_point(&r, "/etc/resolv.conf", false, &resolv, err) < 0 ||
-	    mount_point(&r, "/etc/hostname", false, &hostname, err) < 0)
-		goto out;
-	if (strcmp(proc, "/proc") || strcmp(dev, "/dev") || strcmp(sys, "/sys")) {
-		err_set(err, "the image's /proc, /dev or /sys is a symbolic link");
-		goto out;
-	}
-	char *fhosts = run_file(&r, "hosts", "127.0.0.1\tlocalhost " RUN_HOSTNAME "\n::1\tlocalhost ip6-localhost "
-					      "ip6-loopback\n", err);
-	char *fresolv = fhosts ? run_file(&r, "resolv.conf", resolv_conf(&r, net), err) : NULL;
-	char *fhostname = fresolv ? run_file(&r, "hostname", RUN_HOSTNAME "\n", err) : NULL;
-	if (!fhostname)
+	if (setup(&r, x->s, x->img, net, &view, &sb, &u, err) < 0)
 		goto out;
 	const char **argv = NULL;
 	if (command(&r, x, &argv, err) < 0)
 		goto out;
 	struct strv env;
-	environment(&r, x, &u, &env);
-	/* the stub layer on top of the parent's */
-	const char **lw = arena_alloc(r.a, (nl + 1) * sizeof *lw);
-	lw[0] = "stub";
-	for (size_t i = 0; i < nl; i++)
-		lw[i + 1] = lowers[i];
-	sb = sandbox_new(arena_printf(r.a, "%s/root", r.dir));
-	sandbox_overlay(sb, r.dir, lw, nl + 1, "upper", "work");
-	sandbox_dev(sb);
-	sandbox_proc(sb);
-	sandbox_sys(sb);
-	sandbox_bind(sb, fhosts, hosts, false);
-	sandbox_bind(sb, fresolv, resolv, false);
-	sandbox_bind(sb, fhostname, hostname, false);
-	sandbox_bind_new(sb, arena_printf(r.a, "%s/pipes", r.dir), "/dev/pipes", true);
+	environment(&r, x->img, x->step->args_env, x->epoch, &u, &env);
 	const char *wd = image_get(x->img, "WorkingDir");
 	if (!wd || !*wd)
 		wd = "/";
@@ -634,20 +667,108 @@ int exec_run(struct exec *x, struct error *err)
 	image_history(x->img, s->node->line.text, n == 0, x->epoch);
 	rc = 0;
 out:
-	sandbox_free(sb);
-	for (size_t i = 0; i < r.nlocks; i++)
-		close(r.locks[i]);
-	for (size_t i = 0; i < r.nviews; i++)
-		rootfs_close(r.views[i]);
-	if (r.secrets)
-		sys_umount(r.secrets);
-	for (size_t i = 0; i < nl; i++)
-		free(lowers[i]);
-	free(lowers);
-	if (r.dir) {
-		store_tmp_discard(x->s, r.dir);
-		free(r.dir);
+	teardown(&r, x->s, view, sb);
+	return rc;
+}
+
+int run_image(struct store *s, struct image *img, const struct run_image_opts *o, int *status, struct error *err)
+{
+	struct arena *a = arena_new();
+	struct run r = {.a = a, .s = s};
+	struct rootfs *view = NULL;
+	struct sandbox *sb = NULL;
+	int rc = -1;
+	struct user_ids u;
+	if (setup(&r, s, img, o->net, &view, &sb, &u, err) < 0)
+		goto out;
+	/* Entrypoint, then the command given or the image's Cmd */
+	struct strv argv;
+	strv_init(&argv, a);
+	const char **list;
+	size_t n = image_list(img, "Entrypoint", a, &list);
+	for (size_t i = 0; i < n; i++)
+		strv_push(&argv, (char *)(list[i] ? list[i] : ""));
+	if (o->nargs) {
+		for (size_t i = 0; i < o->nargs; i++)
+			strv_push(&argv, (char *)o->args[i]);
+	} else {
+		n = image_list(img, "Cmd", a, &list);
+		for (size_t i = 0; i < n; i++)
+			strv_push(&argv, (char *)(list[i] ? list[i] : ""));
 	}
-	rootfs_close(view);
+	if (!argv.n) {
+		err_set(err, "the image has no Entrypoint or Cmd: give a command");
+		goto out;
+	}
+	strv_push(&argv, NULL);
+	struct strv env;
+	environment(&r, img, NULL, -1, &u, &env);
+	for (size_t i = 0; i < o->nenv; i++) {
+		const char *eq = strchr(o->env[i], '=');
+		size_t kl = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+		const char *kv = o->env[i];
+		if (!eq) {
+			/* -e NAME takes strata's own value, as docker does */
+			const char *v = getenv(o->env[i]);
+			if (!v)
+				continue;
+			kv = arena_printf(a, "%s=%s", o->env[i], v);
+		}
+		size_t w = 0;
+		for (size_t k = 0; k < env.n; k++)
+			if (strncmp(env.v[k], kv, kl) || env.v[k][kl] != '=')
+				env.v[w++] = env.v[k];
+		env.n = w;
+		strv_push(&env, (char *)kv);
+	}
+	strv_push(&env, NULL);
+	for (size_t i = 0; i < o->nvolumes; i++) {
+		/* HOST:CTR[:ro|rw] */
+		char *spec = arena_strdup(a, o->volumes[i]);
+		char *ctr = strchr(spec, ':');
+		if (!ctr || ctr == spec || ctr[1] != '/') {
+			err_set(err, "-v %s: want HOST:CONTAINER[:ro], CONTAINER absolute", o->volumes[i]);
+			goto out;
+		}
+		*ctr++ = 0;
+		char *mode = strchr(ctr, ':');
+		bool ro = false;
+		if (mode) {
+			*mode++ = 0;
+			if (strcmp(mode, "ro") && strcmp(mode, "rw")) {
+				err_set(err, "-v %s: the mode is ro or rw", o->volumes[i]);
+				goto out;
+			}
+			ro = !strcmp(mode, "ro");
+		}
+		char *host = realpath(spec, NULL);
+		struct stat st;
+		if (!host || stat(host, &st) < 0) {
+			err_sys(err, "-v %s: %s", o->volumes[i], spec);
+			free(host);
+			goto out;
+		}
+		const char *at;
+		char *clean = path_clean(ctr);
+		int mp = mount_point(&r, clean, S_ISDIR(st.st_mode), &at, err);
+		free(clean);
+		if (mp == 0)
+			sandbox_bind(sb, host, at, ro);
+		free(host);
+		if (mp < 0)
+			goto out;
+	}
+	const char *wd = image_get(img, "WorkingDir");
+	struct sandbox_cmd c = {.argv = (const char **)argv.v, .envp = (const char **)env.v,
+				.cwd = wd && *wd ? wd : "/", .uid = u.uid, .gid = u.gid, .groups = u.groups,
+				.ngroups = u.ngroups, .hostname = RUN_HOSTNAME, .net = o->net};
+	struct sandbox_result res;
+	if (sandbox_run(sb, &c, &res, err) < 0)
+		goto out;
+	*status = res.status;
+	rc = 0;
+out:
+	teardown(&r, s, view, sb);
+	arena_free(a);
 	return rc;
 }

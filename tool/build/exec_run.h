@@ -18,6 +18,7 @@ struct exec;
 struct ignore;
 struct image;
 struct key;
+struct store;
 struct step;
 
 /* what the whole build says about RUN steps */
@@ -41,6 +42,22 @@ int exec_run_check(struct arena *a, const struct step *s, const struct run_opts 
    (hashed as COPY hashes them), the key or digest of what a from= names */
 int exec_run_key(struct arena *a, const struct step *s, const struct run_opts *o, struct key *k,
 		 struct error *err);
+/* strata run: what the user gave */
+struct run_image_opts {
+	enum sandbox_net net;
+	const char *const *args;    /* the command, replacing Cmd (after the Entrypoint); none: Cmd */
+	size_t nargs;
+	const char *const *env;     /* -e K=V (K alone: strata's own value) */
+	size_t nenv;
+	const char *const *volumes; /* -v HOST:CTR[:ro|rw] */
+	size_t nvolumes;
+};
+
+/* run img's Entrypoint and Cmd (or o->args) in the RUN sandbox, in the foreground with this process's
+   stdin, stdout and stderr, its changes discarded; *status is its wait status; -1 with err when it
+   could not start */
+int run_image(struct store *s, struct image *img, const struct run_image_opts *o, int *status,
+	      struct error *err);
 /* RUN: x->step on x->img; adds its layer (none when it changed nothing) and history entry */
 int exec_run(struct exec *x, struct error *err);
 

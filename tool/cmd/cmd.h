@@ -16,6 +16,7 @@ int cmd_tag(int argc, char **argv);
 int cmd_rmi(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_build(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 struct env;
 struct error;

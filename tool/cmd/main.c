@@ -20,6 +20,7 @@ static const struct cmd {
 	const char *help;
 } cmds[] = {
 	{"build", cmd_build, "build an image from a Dockerfile (docker build's flags)"},
+	{"run", cmd_run, "run an image's command in the sandbox RUN uses, in the foreground"},
 	{"parse", cmd_parse, "parse a Dockerfile: --dump (reference AST) or --json (expanded plan)"},
 	{"images", cmd_images, "list the store's images"},
 	{"inspect", cmd_inspect, "show images as JSON (docker's fields), or one --format field"},
