@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KEY_VERSION "strata-layer-2"
+#define KEY_VERSION "strata-layer-3"
 enum { KEY_HEX = 33 }; /* 32 hex digits and the NUL */
 
 struct key {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "compress.h"
 #include "digest.h"
 #include "error.h"
 #include "output.h"
@@ -19,14 +20,21 @@ static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NUL
 
 int cmd_import(int argc, char **argv)
 {
-	static const char usage[] = "usage: strata import SRC NAME[:TAG]\n"
+	static const char usage[] = "usage: strata import [--allow-foreign-deflate] SRC NAME[:TAG]\n"
 				    "  SRC: oci:DIR[:TAG] | oci-archive:FILE[:TAG] | docker-archive:FILE[:NAME:TAG]\n"
 				    "       | rootfs:TAR | rootfs:DIR\n"
 				    "  copies the image into the store as NAME:TAG (TAG defaults to latest) and prints\n"
-				    "  its manifest digest\n";
+				    "  its manifest digest; --allow-foreign-deflate goes on when this machine's deflate\n"
+				    "  fails the self-test (an uncompressed layer is compressed here)\n";
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+					     {"allow-foreign-deflate", no_argument, NULL, 'F'},
+					     {NULL, 0, NULL, 0}};
 	int c;
-	while ((c = cmd_getopt(argc, argv, "", help_only, usage)) != -1)
-		return 0;
+	while ((c = cmd_getopt(argc, argv, "", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		compress_allow_foreign(1);
+	}
 	int r = cmd_nargs(argc, usage, 2, 2);
 	if (r >= 0)
 		return r;

@@ -6,166 +6,39 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
+#include "compress.h"
 #include "error.h"
 #include "util.h"
 
-enum { CHUNK = 512 << 10, NCHUNK = 8, READ_SIZE = 256 << 10, OUT_SIZE = 256 << 10 };
+enum { READ_SIZE = 256 << 10 };
 
-/* The tar side (libarchive, SHA-256 of the tar) runs on the caller's thread
-   and fills chunks of a ring; a second thread deflates them in order, hashes
-   the gzip stream and writes it. Bytes flow in one order whatever the
-   scheduling, so the output does not depend on threads. */
+/* The tar side (libarchive, SHA-256 of the tar) runs on the caller's thread and hands the
+   stream to the block-parallel compressor (compress.c). */
 struct writer {
-	/* tar side */
 	struct sha256 *tarh;
-	int inline_gz;      /* no compressor thread: deflate in the callback */
-	char *cur;          /* the chunk being filled, NULL when none */
-	size_t curlen;
-	int aborted;        /* the tar side gave up: the callback refuses more */
-
-	/* the ring, under mu */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *buf[NCHUNK];
-	size_t len[NCHUNK];
-	size_t head, tail, count;
-	int eof, stop, failed;
-
-	/* gzip side */
-	z_stream z;
-	gz_header hdr;
-	struct sha256 *gzh;
-	unsigned char *out;
-	int fd;
-	long long gzsize;
+	struct compress *gz;
 	struct error gzerr;
+	int failed;         /* the compressor failed: its error is the cause */
 };
-
-/* deflate n bytes (flush = Z_NO_FLUSH or Z_FINISH), hash and write what comes out */
-static int gz_feed(struct writer *w, const void *p, size_t n, int flush)
-{
-	w->z.next_in = (unsigned char *)p;
-	w->z.avail_in = (unsigned)n;
-	for (;;) {
-		w->z.next_out = w->out;
-		w->z.avail_out = OUT_SIZE;
-		int r = deflate(&w->z, flush);
-		if (r == Z_STREAM_ERROR)
-			return err_set(&w->gzerr, "layer: deflate failed");
-		size_t have = OUT_SIZE - w->z.avail_out;
-		if (have) {
-			sha256_update(w->gzh, w->out, have);
-			if (write_all(w->fd, w->out, have) < 0)
-				return err_sys(&w->gzerr, "layer: write");
-			w->gzsize += (long long)have;
-		}
-		if (flush == Z_FINISH ? r == Z_STREAM_END : w->z.avail_out != 0)
-			return 0;
-	}
-}
-
-static void *gz_thread(void *arg)
-{
-	struct writer *w = arg;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (w->count == 0 && !w->eof && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (w->stop || (w->count == 0 && w->eof))
-			break;
-		size_t i = w->tail % NCHUNK;
-		pthread_mutex_unlock(&w->mu);
-		int r = gz_feed(w, w->buf[i], w->len[i], Z_NO_FLUSH);
-		pthread_mutex_lock(&w->mu);
-		if (r < 0) {
-			w->failed = 1;
-			pthread_cond_broadcast(&w->cv);
-			break;
-		}
-		w->tail++;
-		w->count--;
-		pthread_cond_broadcast(&w->cv);
-	}
-	int finish = !w->stop && !w->failed;
-	pthread_mutex_unlock(&w->mu);
-	if (finish && gz_feed(w, NULL, 0, Z_FINISH) < 0) {
-		pthread_mutex_lock(&w->mu);
-		w->failed = 1;
-		pthread_mutex_unlock(&w->mu);
-	}
-	return NULL;
-}
-
-/* hand the filled chunk to the compressor; -1 when it has failed */
-static int chunk_submit(struct writer *w)
-{
-	if (w->inline_gz) {
-		int r = gz_feed(w, w->cur, w->curlen, Z_NO_FLUSH);
-		w->curlen = 0;
-		if (r < 0)
-			w->failed = 1;
-		return r;
-	}
-	pthread_mutex_lock(&w->mu);
-	w->len[w->head % NCHUNK] = w->curlen;
-	w->head++;
-	w->count++;
-	pthread_cond_broadcast(&w->cv);
-	int failed = w->failed;
-	pthread_mutex_unlock(&w->mu);
-	w->cur = NULL;
-	w->curlen = 0;
-	return failed ? -1 : 0;
-}
-
-/* make w->cur an empty chunk; -1 when the compressor has failed */
-static int chunk_acquire(struct writer *w)
-{
-	if (w->inline_gz) {
-		w->cur = w->buf[0];
-		return 0;
-	}
-	pthread_mutex_lock(&w->mu);
-	while (w->count == NCHUNK && !w->failed)
-		pthread_cond_wait(&w->cv, &w->mu);
-	int failed = w->failed;
-	w->cur = w->buf[w->head % NCHUNK];
-	pthread_mutex_unlock(&w->mu);
-	w->curlen = 0;
-	return failed ? -1 : 0;
-}
 
 static la_ssize_t tar_out(struct archive *a, void *ctx, const void *p, size_t n)
 {
 	struct writer *w = ctx;
-	if (w->aborted)
+	if (w->failed)
 		return -1;
 	sha256_update(w->tarh, p, n);
-	const char *s = p;
-	size_t left = n;
-	while (left) {
-		if (!w->cur && chunk_acquire(w) < 0)
-			goto fail;
-		size_t k = CHUNK - w->curlen < left ? CHUNK - w->curlen : left;
-		memcpy(w->cur + w->curlen, s, k);
-		w->curlen += k;
-		s += k;
-		left -= k;
-		if (w->curlen == CHUNK && chunk_submit(w) < 0)
-			goto fail;
+	if (compress_write(w->gz, p, n, &w->gzerr) < 0) {
+		w->failed = 1;
+		archive_set_error(a, EIO, "compressor failed");
+		return -1;
 	}
 	return (la_ssize_t)n;
-fail:
-	archive_set_error(a, EIO, "compressor failed");
-	return -1;
 }
 
 static int entry_cmp(const void *a, const void *b)
@@ -366,15 +239,6 @@ static int write_entry(struct archive *a, struct archive_entry *ae, const struct
 	return 0;
 }
 
-static void writer_free(struct writer *w)
-{
-	for (int i = 0; i < NCHUNK; i++)
-		free(w->buf[i]);
-	free(w->out);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-}
-
 int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
 		struct error *err)
 {
@@ -392,29 +256,10 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 
 	struct writer w;
 	memset(&w, 0, sizeof w);
-	const char *t = getenv("STRATA_LAYER_THREADS");
-	w.inline_gz = t && strcmp(t, "1") == 0;
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	for (int i = 0; i < (w.inline_gz ? 1 : NCHUNK); i++)
-		w.buf[i] = xmalloc(CHUNK);
-	w.out = xmalloc(OUT_SIZE);
-	w.fd = out_fd;
-	if (layer_deflate_init(&w.z, &w.hdr) < 0) {
-		writer_free(&w);
-		return err_set(err, "layer: deflateInit2 failed");
-	}
+	w.gz = compress_open(out_fd, LAYER_GZIP_LEVEL, err);
+	if (!w.gz)
+		return -1;
 	w.tarh = sha256_new();
-	w.gzh = sha256_new();
-
-	pthread_t th;
-	int started = 0;
-	if (!w.inline_gz) {
-		if (pthread_create(&th, NULL, gz_thread, &w) != 0)
-			w.inline_gz = 1; /* same bytes, one thread */
-		else
-			started = 1;
-	}
 
 	/* Names go into pax headers as UTF-8 converted from the locale's
 	   charset; pin the charset so the caller's locale cannot change them. */
@@ -430,7 +275,7 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 		err_set(err, "layer: out of memory");
 		goto out;
 	}
-	/* unblocked: no padding of the end to 10240 bytes, chunks are ours */
+	/* unblocked: no padding of the end to 10240 bytes */
 	if (layer_tar_format(a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(a, 0) != ARCHIVE_OK ||
 	    archive_write_open(a, &w, NULL, tar_out, NULL) != ARCHIVE_OK) {
@@ -444,12 +289,10 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 		archive_fail(a, "(close)", err);
 		goto out;
 	}
-	if (w.cur && w.curlen && chunk_submit(&w) < 0)
-		goto out;
 	rc = 0;
 out:
 	if (rc < 0)
-		w.aborted = 1;
+		w.failed = 1;
 	if (a)
 		archive_write_free(a);
 	if (ae)
@@ -460,28 +303,14 @@ out:
 		uselocale(oldloc);
 		freelocale(loc);
 	}
-	if (started) {
-		pthread_mutex_lock(&w.mu);
-		if (rc < 0)
-			w.stop = 1;
-		w.eof = 1;
-		pthread_cond_broadcast(&w.cv);
-		pthread_mutex_unlock(&w.mu);
-		pthread_join(th, NULL);
-	} else if (rc == 0 && gz_feed(&w, NULL, 0, Z_FINISH) < 0) {
-		w.failed = 1;
-	}
-	if (w.failed) { /* the compressor's error is the cause, not libarchive's echo of it */
+	if (w.failed && w.gzerr.msg[0]) /* the compressor's error is the cause, not libarchive's echo of it */
 		*err = w.gzerr;
-		rc = -1;
-	}
-	deflateEnd(&w.z);
 	char tmp[DIGEST_SIZE];
+	if (rc == 0 && compress_close(w.gz, d->digest, &d->size, err) < 0)
+		rc = -1;
+	else if (rc < 0)
+		compress_free(w.gz);
 	sha256_final(w.tarh, rc == 0 ? d->diff_id : tmp);
-	sha256_final(w.gzh, rc == 0 ? d->digest : tmp);
-	if (rc == 0)
-		d->size = w.gzsize;
-	writer_free(&w);
 	return rc;
 }
 
@@ -500,21 +329,6 @@ int layer_epoch(long long *epoch, struct error *err)
 	if (x > 253402300799LL)
 		return err_set(err, "SOURCE_DATE_EPOCH=%s: after the year 9999", v);
 	*epoch = x;
-	return 0;
-}
-
-int layer_deflate_init(z_stream *z, gz_header *hdr)
-{
-	memset(z, 0, sizeof *z);
-	memset(hdr, 0, sizeof *hdr);
-	if (deflateInit2(z, LAYER_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	hdr->os = LAYER_GZIP_OS;
-	hdr->time = 0;
-	if (deflateSetHeader(z, hdr) != Z_OK) {
-		deflateEnd(z);
-		return -1;
-	}
 	return 0;
 }
 

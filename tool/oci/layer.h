@@ -4,25 +4,21 @@
    sorted bytewise by path, pax-restricted tar through libarchive, mtime =
    epoch with 0 ns and no atime/ctime/birthtime, empty uname/gname, only
    security.capability kept, hard links to the first path in sorted order,
-   gzip through zlib at a fixed level with header mtime 0, fixed OS byte, no
-   name; diff_id and blob digest computed in the same pass. */
+   gzip through zlib at a fixed level and block size (compress.h) with header mtime 0, fixed OS
+   byte, no name; diff_id and blob digest computed in the same pass. */
 #include <stddef.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "digest.h"
 
 struct archive;
 struct error;
 
-/* the gzip of the layer contract: zlib level 6 (already faster than `gzip -6`; higher levels
-   cost far more time than they save), header mtime 0, OS byte 255 (unknown), no name.
-   Whoever recompresses a layer (import of uncompressed layers) uses layer_deflate_init. */
-enum { LAYER_GZIP_LEVEL = 6, LAYER_GZIP_OS = 255 };
+/* the gzip of the layer contract: level 6 (higher levels cost far more time than they save),
+   deflated in blocks in parallel by compress.c. Whoever recompresses a layer (import of
+   uncompressed layers) uses compress_open with this level. */
+enum { LAYER_GZIP_LEVEL = 6 };
 
-/* start z as the layer contract's gzip stream; hdr must live as long as z (zlib keeps a pointer
-   to it); 0, or -1 when zlib fails (z needs no deflateEnd then) */
-int layer_deflate_init(z_stream *z, gz_header *hdr);
 /* set the tar format of the layer contract (pax restricted) on a libarchive writer; ARCHIVE_OK or
    libarchive's error */
 int layer_tar_format(struct archive *a);
@@ -71,7 +67,7 @@ int layer_whiteout_bad(const char *base);
 
 /* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err
    (a duplicate or malformed path, a src that is missing or whose size is not size, a write error).
-   Deflate runs on a second thread; STRATA_LAYER_THREADS=1 keeps it on the caller's: same bytes. */
+   Deflate runs on compress_threads() threads (STRATA_LAYER_THREADS): the same bytes for any number. */
 /* the epoch of the layer contract, the one place SOURCE_DATE_EPOCH is read: its value, or 0 when
    unset; -1 with err when it is no number of seconds up to the year 9999 */
 int layer_epoch(long long *epoch, struct error *err);

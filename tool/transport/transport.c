@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "cleanup.h"
+#include "compress.h"
 #include "error.h"
 #include "image.h"
 #include "layer.h"
@@ -194,11 +195,9 @@ struct lstream {
 	long long limit; /* the raw bytes there are (the file's size): reading more is an error */
 	int wfd;   /* a copy of the raw bytes, or of the gzip output, goes here; -1 for none */
 	int gzout; /* recompress the tar with the layer contract's gzip */
-	z_stream zout;
-	gz_header hdr; /* zlib keeps a pointer to it */
-	int zout_init;
-	unsigned char *zbuf;
-	struct sha256 *gzh;
+	struct compress *zout; /* until the stream is closed */
+	char gzdigest[DIGEST_SIZE];
+	int gzdone;
 	long long gzsize;
 	struct error err;
 };
@@ -233,28 +232,6 @@ static ssize_t raw_fill(struct lstream *ls)
 	return r;
 }
 
-static int gz_feed(struct lstream *ls, const void *p, size_t n, int flush)
-{
-	ls->zout.next_in = (unsigned char *)p;
-	ls->zout.avail_in = (unsigned)n;
-	for (;;) {
-		ls->zout.next_out = ls->zbuf;
-		ls->zout.avail_out = IOBUF;
-		int r = deflate(&ls->zout, flush);
-		if (r == Z_STREAM_ERROR)
-			return ls_fail(ls, "deflate failed");
-		size_t have = IOBUF - ls->zout.avail_out;
-		if (have) {
-			sha256_update(ls->gzh, ls->zbuf, have);
-			if (write_all(ls->wfd, ls->zbuf, have) < 0)
-				return err_sys(&ls->err, "write");
-			ls->gzsize += (long long)have;
-		}
-		if (flush == Z_FINISH ? r == Z_STREAM_END : ls->zout.avail_out != 0)
-			return 0;
-	}
-}
-
 /* gzmode: whether fd holds gzip; size: its bytes (never read past); wfd/gzout: where a copy goes
    (see struct lstream) */
 static int ls_open(struct lstream *ls, int fd, long long size, enum gzmode gzmode, int wfd, int gzout)
@@ -268,13 +245,8 @@ static int ls_open(struct lstream *ls, int fd, long long size, enum gzmode gzmod
 	ls->out = xmalloc(IOBUF);
 	ls->rawh = sha256_new();
 	ls->tarh = sha256_new();
-	if (ls->gzout) {
-		ls->zbuf = xmalloc(IOBUF);
-		ls->gzh = sha256_new();
-		if (layer_deflate_init(&ls->zout, &ls->hdr) < 0)
-			return ls_fail(ls, "deflateInit2 failed");
-		ls->zout_init = 1;
-	}
+	if (ls->gzout && !(ls->zout = compress_open(wfd, LAYER_GZIP_LEVEL, &ls->err)))
+		return -1;
 	if (raw_fill(ls) < 0)
 		return -1;
 	ls->gz = gzmode == GZ_YES || (gzmode == GZ_AUTO && ls->in_len >= 2 && ls->in[0] == 0x1f && ls->in[1] == 0x8b);
@@ -332,7 +304,7 @@ static ssize_t ls_next(struct lstream *ls, const void **p)
 	}
 	sha256_update(ls->tarh, *p, n);
 	ls->tarsize += (long long)n;
-	if (ls->gzout && gz_feed(ls, *p, n, Z_NO_FLUSH) < 0)
+	if (ls->gzout && compress_write(ls->zout, *p, n, &ls->err) < 0)
 		return -1;
 	return (ssize_t)n;
 }
@@ -346,8 +318,13 @@ static int ls_finish(struct lstream *ls)
 		;
 	if (r < 0)
 		return -1;
-	if (ls->gzout && gz_feed(ls, NULL, 0, Z_FINISH) < 0)
-		return -1;
+	if (ls->gzout) {
+		struct compress *c = ls->zout;
+		ls->zout = NULL;
+		if (compress_close(c, ls->gzdigest, &ls->gzsize, &ls->err) < 0)
+			return -1;
+		ls->gzdone = 1;
+	}
 	return 0;
 }
 
@@ -365,15 +342,13 @@ static void ls_close(struct lstream *ls, char *raw, char *tar, char *gz)
 	char tmp[DIGEST_SIZE];
 	sha256_final(ls->rawh, raw ? raw : tmp);
 	sha256_final(ls->tarh, tar ? tar : tmp);
-	if (ls->gzh)
-		sha256_final(ls->gzh, gz ? gz : tmp);
+	if (gz && ls->gzdone)
+		memcpy(gz, ls->gzdigest, DIGEST_SIZE);
 	if (ls->zin_init)
 		inflateEnd(&ls->zin);
-	if (ls->zout_init)
-		deflateEnd(&ls->zout);
+	compress_free(ls->zout);
 	free(ls->in);
 	free(ls->out);
-	free(ls->zbuf);
 }
 
 static la_ssize_t scan_read(struct archive *a, void *ctx, const void **buf)

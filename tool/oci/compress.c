@@ -1,0 +1,445 @@
+#include "compress.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "error.h"
+#include "util.h"
+
+enum { DICT = 32 << 10, MAX_THREADS = 64 };
+
+enum job_state { J_FREE, J_FILLING, J_READY, J_BUSY, J_DONE };
+
+/* one block: in holds the dictionary (the 32 KiB before the block) and then the block */
+struct job {
+	unsigned char *in; /* DICT + COMPRESS_BLOCK */
+	size_t dictlen, len;
+	unsigned char *out;
+	size_t outcap, outlen;
+	uLong crc;
+	int last;
+	enum job_state state;
+};
+
+/* The caller fills blocks in order; workers deflate them in any order; the writer (a thread,
+   or the caller with one thread) writes them in order. Block i's slot is jobs[i % njobs]. */
+struct compress {
+	int fd, level, nthreads;
+	struct job *jobs;
+	size_t njobs;
+	unsigned long long nfill, ncomp, nwrite; /* next block to fill, to deflate, to write */
+	struct job *cur;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t *workers;
+	int nworkers;
+	pthread_t writer;
+	int writer_started;
+	int stop, failed, done;
+	struct error err;
+	z_stream z; /* the caller's own, with one thread */
+	int z_init;
+	struct sha256 *h;
+	long long size;
+	uLong crc;
+	unsigned long long total;
+};
+
+int compress_threads(void)
+{
+	const char *t = getenv("STRATA_LAYER_THREADS");
+	if (t && *t) {
+		char *end;
+		long v = strtol(t, &end, 10);
+		if (!*end && v >= 1)
+			return v > MAX_THREADS ? MAX_THREADS : (int)v;
+	}
+	cpu_set_t set;
+	int n = 0;
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		n = CPU_COUNT(&set);
+	if (n < 1) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		n = c > 0 ? (int)c : 1;
+	}
+	return n > MAX_THREADS ? MAX_THREADS : n;
+}
+
+static int zinit(z_stream *z, int level)
+{
+	memset(z, 0, sizeof *z);
+	return deflateInit2(z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK ? 0 : -1;
+}
+
+/* deflate one block with z: raw, its dictionary first, a sync flush or the final block at the end */
+static int deflate_job(z_stream *z, struct job *j)
+{
+	if (deflateReset(z) != Z_OK)
+		return -1;
+	if (j->dictlen && deflateSetDictionary(z, j->in + DICT - j->dictlen, (uInt)j->dictlen) != Z_OK)
+		return -1;
+	z->next_in = j->in + DICT;
+	z->avail_in = (uInt)j->len;
+	j->outlen = 0;
+	int flush = j->last ? Z_FINISH : Z_SYNC_FLUSH;
+	for (;;) {
+		if (j->outlen == j->outcap) {
+			j->outcap *= 2;
+			j->out = xrealloc(j->out, j->outcap);
+		}
+		z->next_out = j->out + j->outlen;
+		z->avail_out = (uInt)(j->outcap - j->outlen);
+		int r = deflate(z, flush);
+		if (r == Z_STREAM_ERROR)
+			return -1;
+		j->outlen = j->outcap - z->avail_out;
+		if (j->last ? r == Z_STREAM_END : z->avail_out != 0)
+			break;
+	}
+	j->crc = crc32(0, j->in + DICT, (uInt)j->len);
+	return 0;
+}
+
+static int emit(struct compress *c, const void *p, size_t n)
+{
+	sha256_update(c->h, p, n);
+	c->size += (long long)n;
+	if (c->fd >= 0 && write_all(c->fd, p, n) < 0)
+		return err_sys(&c->err, "layer: write");
+	return 0;
+}
+
+static int emit_header(struct compress *c)
+{
+	/* XFL as zlib sets it */
+	unsigned char xfl = c->level == 9 ? 2 : c->level < 2 ? 4 : 0;
+	unsigned char h[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, COMPRESS_GZIP_OS };
+	return emit(c, h, sizeof h);
+}
+
+/* write block j (the next in order), and the trailer after the last */
+static int emit_job(struct compress *c, struct job *j)
+{
+	if (emit(c, j->out, j->outlen) < 0)
+		return -1;
+	c->crc = crc32_combine(c->crc, j->crc, (z_off_t)j->len);
+	c->total += j->len;
+	if (!j->last)
+		return 0;
+	unsigned char t[8];
+	uint32_t v[2] = { (uint32_t)c->crc, (uint32_t)c->total };
+	for (int i = 0; i < 8; i++)
+		t[i] = (unsigned char)(v[i / 4] >> (8 * (i % 4)));
+	return emit(c, t, sizeof t);
+}
+
+static void *worker(void *arg)
+{
+	struct compress *c = arg;
+	z_stream z;
+	int ok = zinit(&z, c->level) == 0;
+	pthread_mutex_lock(&c->mu);
+	if (!ok) {
+		err_set(&c->err, "layer: deflateInit2 failed");
+		c->failed = 1;
+		pthread_cond_broadcast(&c->cv);
+	}
+	while (ok && !c->stop && !c->failed) {
+		struct job *j = &c->jobs[c->ncomp % c->njobs];
+		if (c->ncomp >= c->nfill || j->state != J_READY) {
+			pthread_cond_wait(&c->cv, &c->mu);
+			continue;
+		}
+		c->ncomp++;
+		j->state = J_BUSY;
+		pthread_mutex_unlock(&c->mu);
+		int r = deflate_job(&z, j);
+		pthread_mutex_lock(&c->mu);
+		if (r < 0) {
+			err_set(&c->err, "layer: deflate failed");
+			c->failed = 1;
+		}
+		j->state = J_DONE;
+		pthread_cond_broadcast(&c->cv);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (ok)
+		deflateEnd(&z);
+	return NULL;
+}
+
+static void *writer(void *arg)
+{
+	struct compress *c = arg;
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		struct job *j = &c->jobs[c->nwrite % c->njobs];
+		while (!c->stop && !c->failed && !(c->nwrite < c->nfill && j->state == J_DONE))
+			pthread_cond_wait(&c->cv, &c->mu);
+		if (c->stop || c->failed)
+			break;
+		pthread_mutex_unlock(&c->mu);
+		int r = emit_job(c, j);
+		pthread_mutex_lock(&c->mu);
+		if (r < 0)
+			c->failed = 1;
+		int last = j->last;
+		j->state = J_FREE;
+		c->nwrite++;
+		if (last)
+			c->done = 1;
+		pthread_cond_broadcast(&c->cv);
+		if (r < 0 || last)
+			break;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static void stop_threads(struct compress *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	for (int i = 0; i < c->nworkers; i++)
+		pthread_join(c->workers[i], NULL);
+	c->nworkers = 0;
+	if (c->writer_started)
+		pthread_join(c->writer, NULL);
+	c->writer_started = 0;
+}
+
+void compress_free(struct compress *c)
+{
+	if (!c)
+		return;
+	stop_threads(c);
+	for (size_t i = 0; i < c->njobs; i++) {
+		free(c->jobs[i].in);
+		free(c->jobs[i].out);
+	}
+	free(c->jobs);
+	free(c->workers);
+	if (c->z_init)
+		deflateEnd(&c->z);
+	if (c->h) {
+		char tmp[DIGEST_SIZE];
+		sha256_final(c->h, tmp);
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->cv);
+	free(c);
+}
+
+static struct compress *open_threads(int fd, int level, int nthreads, struct error *err)
+{
+	struct compress *c = xcalloc(1, sizeof *c);
+	c->fd = fd;
+	c->level = level;
+	c->nthreads = nthreads;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->h = sha256_new();
+	c->crc = crc32(0, NULL, 0);
+	c->njobs = nthreads == 1 ? 1 : 2 * (size_t)nthreads + 2;
+	c->jobs = xcalloc(c->njobs, sizeof *c->jobs);
+	for (size_t i = 0; i < c->njobs; i++) {
+		c->jobs[i].in = xmalloc(DICT + COMPRESS_BLOCK);
+		c->jobs[i].outcap = COMPRESS_BLOCK + COMPRESS_BLOCK / 8 + 1024;
+		c->jobs[i].out = xmalloc(c->jobs[i].outcap);
+	}
+	if (emit_header(c) < 0)
+		goto fail;
+	if (nthreads == 1) {
+		if (zinit(&c->z, level) < 0) {
+			err_set(&c->err, "layer: deflateInit2 failed");
+			goto fail;
+		}
+		c->z_init = 1;
+		return c;
+	}
+	c->workers = xcalloc((size_t)nthreads, sizeof *c->workers);
+	for (int i = 0; i < nthreads; i++) {
+		if (pthread_create(&c->workers[i], NULL, worker, c) != 0) {
+			err_set(&c->err, "layer: cannot start a deflate thread");
+			goto fail;
+		}
+		c->nworkers++;
+	}
+	if (pthread_create(&c->writer, NULL, writer, c) != 0) {
+		err_set(&c->err, "layer: cannot start the writer thread");
+		goto fail;
+	}
+	c->writer_started = 1;
+	return c;
+fail:
+	*err = c->err;
+	compress_free(c);
+	return NULL;
+}
+
+/* make c->cur the next block's slot, its dictionary the 32 KiB before it */
+static int acquire(struct compress *c)
+{
+	struct job *j = &c->jobs[c->nfill % c->njobs];
+	if (c->nthreads > 1) {
+		pthread_mutex_lock(&c->mu);
+		while (j->state != J_FREE && !c->failed)
+			pthread_cond_wait(&c->cv, &c->mu);
+		int failed = c->failed;
+		pthread_mutex_unlock(&c->mu);
+		if (failed)
+			return -1;
+	}
+	j->dictlen = 0;
+	if (c->nfill > 0) {
+		/* the previous block is full, and its slot is refilled only after this one */
+		const struct job *p = &c->jobs[(c->nfill - 1) % c->njobs];
+		memcpy(j->in, p->in + COMPRESS_BLOCK, DICT);
+		j->dictlen = DICT;
+	}
+	j->len = 0;
+	j->last = 0;
+	j->state = J_FILLING;
+	c->cur = j;
+	return 0;
+}
+
+static int submit(struct compress *c, int last)
+{
+	struct job *j = c->cur;
+	j->last = last;
+	c->cur = NULL;
+	if (c->nthreads == 1) {
+		c->nfill++;
+		if (deflate_job(&c->z, j) < 0)
+			return err_set(&c->err, "layer: deflate failed");
+		j->state = J_FREE;
+		return emit_job(c, j);
+	}
+	pthread_mutex_lock(&c->mu);
+	j->state = J_READY;
+	c->nfill++;
+	pthread_cond_broadcast(&c->cv);
+	int failed = c->failed;
+	pthread_mutex_unlock(&c->mu);
+	return failed ? -1 : 0;
+}
+
+int compress_write(struct compress *c, const void *p, size_t n, struct error *err)
+{
+	const unsigned char *s = p;
+	while (n) {
+		if (!c->cur && acquire(c) < 0)
+			goto fail;
+		struct job *j = c->cur;
+		size_t k = COMPRESS_BLOCK - j->len < n ? COMPRESS_BLOCK - j->len : n;
+		memcpy(j->in + DICT + j->len, s, k);
+		j->len += k;
+		s += k;
+		n -= k;
+		/* a full block is handed on only when more follows: the last block ends the stream */
+		if (j->len == COMPRESS_BLOCK && n && submit(c, 0) < 0)
+			goto fail;
+	}
+	return 0;
+fail:
+	*err = c->err;
+	return -1;
+}
+
+int compress_close(struct compress *c, char digest[DIGEST_SIZE], long long *size, struct error *err)
+{
+	int rc = -1;
+	if (!c->cur && acquire(c) < 0)
+		goto out;
+	if (submit(c, 1) < 0)
+		goto out;
+	if (c->nthreads > 1) {
+		pthread_mutex_lock(&c->mu);
+		while (!c->done && !c->failed)
+			pthread_cond_wait(&c->cv, &c->mu);
+		int failed = c->failed;
+		pthread_mutex_unlock(&c->mu);
+		if (failed)
+			goto out;
+	}
+	sha256_final(c->h, digest);
+	c->h = NULL;
+	*size = c->size;
+	rc = 0;
+out:
+	if (rc < 0)
+		*err = c->err;
+	compress_free(c);
+	return rc;
+}
+
+static int allow_foreign;
+
+void compress_allow_foreign(int allow)
+{
+	allow_foreign = allow;
+}
+
+/* the SHA-256 of the self-test's input deflated by zlib 1.2.13 (Debian bookworm) through the
+   block scheme at level 6; zlib's output has been stable for years, zlib-ng's is not zlib's */
+static const char selftest_pin[] = "sha256:930ffb378277c204718163e962896fb1f6e86a158c5adf90bacf905de2bd76a8";
+
+static pthread_once_t selftest_once = PTHREAD_ONCE_INIT;
+static int selftest_rc;
+static struct error selftest_err;
+
+/* a fixed input of words from a small vocabulary (compressible, as tars are), long enough for
+   several blocks and a short last one, so the dictionaries and the sync flushes are tested */
+static void selftest_run(void)
+{
+	static const char *const words[] = { "layer", "image", "strata", "deflate", "/usr/lib/", "\n",
+		"0000644", "ustar", "\0\0\0\0", "sha256:", "config", "manifest", "zlib", "block" };
+	size_t n = 3 * COMPRESS_BLOCK + 12345;
+	unsigned char *in = xmalloc(n);
+	uint32_t x = 2463534242u;
+	for (size_t i = 0; i < n;) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		const char *w = words[x % (sizeof words / sizeof words[0])];
+		for (; *w && i < n; w++)
+			in[i++] = (unsigned char)(x >> 24 < 8 ? x >> 16 : (unsigned)*w);
+	}
+	char got[DIGEST_SIZE];
+	long long size;
+	struct compress *c = open_threads(-1, 6, 1, &selftest_err);
+	selftest_rc = -1;
+	if (c && compress_write(c, in, n, &selftest_err) == 0 && compress_close(c, got, &size, &selftest_err) == 0) {
+		selftest_rc = 0;
+		if (strcmp(got, selftest_pin) != 0 && !allow_foreign) {
+			selftest_rc = -1;
+			err_set(&selftest_err, "deflate self-test failed: zlib %s gives other bytes than the zlib strata "
+				"pins (1.2.13): blob digests would differ from other machines' "
+				"(--allow-foreign-deflate to go on)", zlibVersion());
+		}
+	}
+	free(in);
+}
+
+int compress_selftest(struct error *err)
+{
+	pthread_once(&selftest_once, selftest_run);
+	if (selftest_rc < 0)
+		*err = selftest_err;
+	return selftest_rc;
+}
+
+struct compress *compress_open(int out_fd, int level, struct error *err)
+{
+	if (compress_selftest(err) < 0)
+		return NULL;
+	return open_threads(out_fd, level, compress_threads(), err);
+}
