@@ -13,6 +13,7 @@
 #include "ignore.h"
 #include "parse.h"
 #include "plan.h"
+#include "utf8.h"
 #include "util.h"
 
 static jmp_buf jb;
@@ -60,6 +61,42 @@ static void ignorer(const char *s, size_t n)
 	strv_free(&pats);
 }
 
+/* every base image's ONBUILD triggers: the lines of the input (at most 8), each parsed on its own */
+static int base_triggers(void *ctx, const char *image, const char *platform, struct base_info *out)
+{
+	(void)image, (void)platform;
+	struct arena *a = ((void **)ctx)[0];
+	const char *s = ((void **)ctx)[1];
+	out->onbuild = arena_alloc(a, 9 * sizeof *out->onbuild);
+	out->nonbuild = 0;
+	for (const char *p = s; *p && out->nonbuild < 8;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		out->onbuild[out->nonbuild++] = arena_strndup(a, p, len);
+		p += len + (nl != NULL);
+	}
+	env_set(&out->env, "B", "base");
+	return 1;
+}
+
+/* the message helpers see every name a message may hold */
+static void quoter(const char *s, size_t n)
+{
+	struct buf b;
+	buf_init(&b, NULL);
+	quote_go(&b, s, n);
+	escape_go(&b, s, n);
+	lower_go(&b, s, n);
+	buf_free(&b);
+	qname(s);
+	struct error e;
+	err_set(&e, "%s: %s", s, s);
+	err_wrap(&e, "%s", s);
+	char m[1024];
+	snprintf(m, sizeof m, "%s", s);
+	escape_go_in(m, sizeof m);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = xmalloc(size + 1);
@@ -76,7 +113,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		plan_build(a, df, &po);
 	}
 	arena_free(a);
+	/* again with base images that have triggers */
+	a = arena_new();
+	if (!setjmp(jb)) {
+		struct dockerfile *df = parse_dockerfile(a, "Dockerfile", s, size);
+		struct plan_opts po = {0};
+		env_init(&po.build_args, a);
+		void *ctx[2] = {a, s};
+		po.base = base_triggers;
+		po.ctx = ctx;
+		plan_build(a, df, &po);
+	}
+	arena_free(a);
 	ignorer(s, size);
+	quoter(s, size);
 	free(s);
 	return 0;
 }
