@@ -299,3 +299,23 @@ void sys_cloexec_from(int lo)
 {
 	close_range((unsigned)lo, ~0U, CLOSE_RANGE_CLOEXEC);
 }
+
+int sys_host_root(struct error *err)
+{
+	if (geteuid() != 0)
+		return err_set(err, "this process is uid %u: the sandbox of RUN and strata run needs root, for the "
+				    "namespaces and overlay mounts only root may make (a user namespace is not supported "
+				    "yet)", (unsigned)geteuid());
+	/* root of a user namespace maps a range of the host's ids: the layers' owners would not fit */
+	char buf[256] = "";
+	int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	unsigned long a, b, c;
+	if (n > 0 && (buf[n] = 0, sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3) && (a != 0 || b != 0 || c != 4294967295UL))
+		return err_set(err, "this process is root of a user namespace (uid_map %lu %lu %lu): the sandbox of RUN "
+				    "and strata run needs the host's root, for layers keep every owner and overlayfs's "
+				    "trusted.* attributes, which a user namespace cannot write (not supported yet)", a, b, c);
+	return 0;
+}

@@ -53,6 +53,9 @@ int sys_die_with_parent(void);
 int sys_caps_default(struct error *err);
 /* become uid:gid with the supplementary groups[0..n) */
 int sys_set_ids(unsigned uid, unsigned gid, const unsigned *groups, size_t n, struct error *err);
+/* 0 when this process is root of the host's user namespace (what the sandbox needs: namespaces,
+   overlay mounts with trusted.* attributes, any owner on files); else -1 with err saying why not */
+int sys_host_root(struct error *err);
 /* mark every fd from lo up close-on-exec */
 void sys_cloexec_from(int lo);
 /* no_new_privs, then a seccomp filter refusing what docker's default profile refuses (mount,

@@ -74,7 +74,7 @@ int cmd_run(int argc, char **argv)
 	struct image im = {0};
 	int status = 0;
 	int rc = 0;
-	if (cmd_open_store(&s, false, &err) < 0 || ref_resolve(s, argv[optind], &ri, &err) < 0 ||
+	if (sys_host_root(&err) < 0 || cmd_open_store(&s, false, &err) < 0 || ref_resolve(s, argv[optind], &ri, &err) < 0 ||
 	    image_load(s, ri.manifest, &im, &err) < 0 || sys_private_mounts(&err) < 0 ||
 	    run_image(s, &im, &o, &status, &err) < 0)
 		rc = -1;
