@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	}
 	struct layer_digests d;
 	struct error err;
-	if (layer_write(ents, nents, 0, fd, &d, &err) < 0) {
+	if (layer_write(ents, nents, 0, NULL, fd, &d, &err) < 0) {
 		fprintf(stderr, "layer-walk: %s\n", err.msg);
 		return 1;
 	}

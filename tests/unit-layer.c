@@ -118,7 +118,7 @@ static int write_layer(struct layer_entry *e, size_t n, const char *out, struct 
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		fatal("cannot create %s", out);
-	int r = layer_write(e, n, 1700000000, fd, d, err);
+	int r = layer_write(e, n, 1700000000, NULL, fd, d, err);
 	close(fd);
 	return r;
 }
@@ -393,7 +393,7 @@ static void test_layer(void)
 	/* a bad out fd: the compressor's write error comes back */
 	int rfd = open(src, O_RDONLY | O_CLOEXEC);
 	n = make_entries(e, src);
-	r = layer_write(e, n, 0, rfd, &d2, &err);
+	r = layer_write(e, n, 0, NULL, rfd, &d2, &err);
 	close(rfd);
 	CHECK("layer: write error reported", r < 0 && strstr(err.msg, "write"), "r=%d %s", r, r ? err.msg : "");
 

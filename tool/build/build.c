@@ -310,7 +310,8 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		goto out;
 	}
 	struct exec x = {.a = sa, .s = b->s, .step = s, .img = &bs->img, .cmd_set = bs->cmd_set, .src = src,
-			 .tmpdir = b->tmpdir, .epoch = b->epoch, .run = &b->run};
+			 .tmpdir = b->tmpdir, .epoch = b->epoch, .run = &b->run,
+			 .compression = &b->o->compression};
 	if (ex->run(&x, err) < 0)
 		goto out;
 	bs->cmd_set = x.cmd_set;
@@ -347,6 +348,10 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 	struct key k;
 	key_init(&k);
 	key_str(&k, KEY_VERSION);
+	/* the blobs' bytes: every step of the stage hangs below this key */
+	key_str(&k, compress_name(b->o->compression.method));
+	struct error lerr;
+	key_u64(&k, (uint64_t)compress_level(&b->o->compression, &lerr));
 	const char *platform = st->platform ? st->platform : b->p->platform;
 	if (st->base_stage >= 0) {
 		if (build_stage(b, st->base_stage, err) < 0) {

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "compress.h"
 #include "env.h"
 #include "runmount.h"
 #include "sandbox.h"
@@ -38,6 +39,7 @@ struct build_opts {
 	bool keep_modes;            /* --keep-modes: context files keep their mode bits (docker's way) */
 	const char **labels;        /* --label K=V: set on the target image */
 	size_t nlabels;
+	struct compression compression; /* --compression, --compression-level (zero: gzip 6) */
 };
 
 /* The keys-only pass, which the Make and Ninja back ends build on: parse and plan the Dockerfile

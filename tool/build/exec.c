@@ -45,7 +45,7 @@ int exec_add_layer(struct exec *x, struct layer_entry *e, size_t n, struct error
 	if (store_tmpfile(x->s, &tmp, &fd, err) < 0)
 		return -1;
 	struct layer_digests d;
-	int r = layer_write(e, n, x->epoch, fd, &d, err);
+	int r = layer_write(e, n, x->epoch, x->compression, fd, &d, err);
 	if (r < 0) {
 		close(fd);
 		unlink(tmp);

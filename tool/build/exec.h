@@ -10,6 +10,8 @@
 
 #include "parse.h"
 
+struct compression;
+
 struct arena;
 struct copy_src;
 struct error;
@@ -30,6 +32,7 @@ struct exec {
 	const char *tmpdir;         /* this build's scratch directory in the store (ADD extracts here) */
 	long long epoch;            /* SOURCE_DATE_EPOCH of the layer contract */
 	const struct run_opts *run; /* RUN: the build's network, secrets and output settings */
+	const struct compression *compression; /* how layers are compressed (--compression) */
 };
 
 struct executor {

@@ -45,6 +45,10 @@ static const char usage[] =
 	"      --iidfile FILE       write the image ID to FILE\n"
 	"      --progress MODE      auto (tty on a terminal, else plain), plain, tty or quiet\n"
 	"  -q, --quiet              no progress; print the image ID only\n"
+	"      --compression gzip|zstd|none\n"
+	"                           how layers are compressed (default gzip)\n"
+	"      --compression-level N\n"
+	"                           gzip 1-9 (default 6), zstd 1-19 (default 3)\n"
 	"      --allow-foreign-deflate\n"
 	"                           go on when this machine's deflate fails the self-test (its blob\n"
 	"                           digests will differ from other machines')\n"
@@ -129,7 +133,7 @@ static char *stdin_context(struct store **s)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES, SECRET, ALLOW_FOREIGN };
+	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES, SECRET, ALLOW_FOREIGN, COMPRESSION, COMPRESSION_LEVEL };
 	static const struct option opts[] = {
 		{"file", required_argument, NULL, 'f'},
 		{"tag", required_argument, NULL, 't'},
@@ -148,6 +152,8 @@ int cmd_build(int argc, char **argv)
 		{"label", required_argument, NULL, LABEL},
 		{"keep-modes", no_argument, NULL, KEEP_MODES},
 		{"allow-foreign-deflate", no_argument, NULL, ALLOW_FOREIGN},
+		{"compression", required_argument, NULL, COMPRESSION},
+		{"compression-level", required_argument, NULL, COMPRESSION_LEVEL},
 		{NULL, 0, NULL, 0},
 	};
 	struct arena *a = arena_new();
@@ -206,6 +212,18 @@ int cmd_build(int argc, char **argv)
 		case ALLOW_FOREIGN:
 			compress_allow_foreign(1);
 			break;
+		case COMPRESSION:
+			if (compress_parse(optarg, &o.compression.method, &err) < 0)
+				fatal("%s", err.msg);
+			break;
+		case COMPRESSION_LEVEL: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 1 || v > 99)
+				fatal("--compression-level %s: want a number", optarg);
+			o.compression.level = (int)v;
+			break;
+		}
 		case LABEL:
 			if (!*optarg || *optarg == '=')
 				fatal("build: --label needs KEY=VALUE, not '%s'", optarg);
@@ -288,6 +306,8 @@ int cmd_build(int argc, char **argv)
 	} else {
 		o.file = dockerfile = find_dockerfile(o.file, o.context);
 	}
+	if (compress_level(&o.compression, &err) < 0)
+		fatal("%s", err.msg);
 	o.tags = (const char **)tags.v;
 	o.ntags = tags.n;
 	o.outputs = (const char **)outs.v;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "error.h"
 #include "util.h"
@@ -29,6 +30,9 @@ struct job {
 /* The caller fills blocks in order; workers deflate them in any order; the writer (a thread,
    or the caller with one thread) writes them in order. Block i's slot is jobs[i % njobs]. */
 struct compress {
+	enum compress_method method;
+	ZSTD_CCtx *zc;      /* zstd: libzstd's own workers */
+	unsigned char *zout;
 	int fd, level, nthreads;
 	struct job *jobs;
 	size_t njobs;
@@ -226,6 +230,8 @@ void compress_free(struct compress *c)
 	}
 	free(c->jobs);
 	free(c->workers);
+	ZSTD_freeCCtx(c->zc);
+	free(c->zout);
 	if (c->z_init)
 		deflateEnd(&c->z);
 	if (c->h) {
@@ -237,9 +243,10 @@ void compress_free(struct compress *c)
 	free(c);
 }
 
-static struct compress *open_threads(int fd, int level, int nthreads, struct error *err)
+static struct compress *open_gzip(int fd, int level, int nthreads, struct error *err)
 {
 	struct compress *c = xcalloc(1, sizeof *c);
+	c->method = COMPRESS_GZIP;
 	c->fd = fd;
 	c->level = level;
 	c->nthreads = nthreads;
@@ -332,8 +339,30 @@ static int submit(struct compress *c, int last)
 	return failed ? -1 : 0;
 }
 
+static int zstd_stream(struct compress *c, const void *p, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { p, n, 0 };
+	for (;;) {
+		ZSTD_outBuffer out = { c->zout, ZSTD_CStreamOutSize(), 0 };
+		size_t r = ZSTD_compressStream2(c->zc, &out, &in, end);
+		if (ZSTD_isError(r))
+			return err_set(&c->err, "layer: zstd: %s", ZSTD_getErrorName(r));
+		if (out.pos && emit(c, c->zout, out.pos) < 0)
+			return -1;
+		if (end == ZSTD_e_end ? r == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
 int compress_write(struct compress *c, const void *p, size_t n, struct error *err)
 {
+	if (c->method != COMPRESS_GZIP) {
+		if ((c->method == COMPRESS_ZSTD ? zstd_stream(c, p, n, ZSTD_e_continue) : emit(c, p, n)) < 0) {
+			*err = c->err;
+			return -1;
+		}
+		return 0;
+	}
 	const unsigned char *s = p;
 	while (n) {
 		if (!c->cur && acquire(c) < 0)
@@ -357,11 +386,13 @@ fail:
 int compress_close(struct compress *c, char digest[DIGEST_SIZE], long long *size, struct error *err)
 {
 	int rc = -1;
-	if (!c->cur && acquire(c) < 0)
+	if (c->method == COMPRESS_ZSTD && zstd_stream(c, NULL, 0, ZSTD_e_end) < 0)
 		goto out;
-	if (submit(c, 1) < 0)
+	if (c->method == COMPRESS_GZIP && !c->cur && acquire(c) < 0)
 		goto out;
-	if (c->nthreads > 1) {
+	if (c->method == COMPRESS_GZIP && submit(c, 1) < 0)
+		goto out;
+	if (c->method == COMPRESS_GZIP && c->nthreads > 1) {
 		pthread_mutex_lock(&c->mu);
 		while (!c->done && !c->failed)
 			pthread_cond_wait(&c->cv, &c->mu);
@@ -388,17 +419,21 @@ void compress_allow_foreign(int allow)
 	allow_foreign = allow;
 }
 
-/* the SHA-256 of the self-test's input deflated by zlib 1.2.13 (Debian bookworm) through the
-   block scheme at level 6; zlib's output has been stable for years, zlib-ng's is not zlib's */
-static const char selftest_pin[] = "sha256:930ffb378277c204718163e962896fb1f6e86a158c5adf90bacf905de2bd76a8";
+/* the SHA-256 of the self-test's input compressed by zlib 1.2.13 through the block scheme at
+   level 6, and by libzstd 1.5.4 at level 3 (Debian bookworm); zlib's output has been stable for
+   years, zlib-ng's is not zlib's, and zstd's changes between releases */
+static const char gzip_pin[] = "sha256:930ffb378277c204718163e962896fb1f6e86a158c5adf90bacf905de2bd76a8";
+static const char zstd_pin[] = "sha256:52d64792b9c1da941b6d02ef06de13e35bfa93291a3558dfa4350b4373caa448";
 
-static pthread_once_t selftest_once = PTHREAD_ONCE_INIT;
-static int selftest_rc;
-static struct error selftest_err;
+static pthread_once_t gzip_once = PTHREAD_ONCE_INIT, zstd_once = PTHREAD_ONCE_INIT;
+static int selftest_rc[2];
+static struct error selftest_err[2];
+
+static struct compress *open_zstd(int fd, int level, int nthreads, struct error *err);
 
 /* a fixed input of words from a small vocabulary (compressible, as tars are), long enough for
    several blocks and a short last one, so the dictionaries and the sync flushes are tested */
-static void selftest_run(void)
+static void selftest_run(enum compress_method m)
 {
 	static const char *const words[] = { "layer", "image", "strata", "deflate", "/usr/lib/", "\n",
 		"0000644", "ustar", "\0\0\0\0", "sha256:", "config", "manifest", "zlib", "block" };
@@ -415,31 +450,123 @@ static void selftest_run(void)
 	}
 	char got[DIGEST_SIZE];
 	long long size;
-	struct compress *c = open_threads(-1, 6, 1, &selftest_err);
-	selftest_rc = -1;
-	if (c && compress_write(c, in, n, &selftest_err) == 0 && compress_close(c, got, &size, &selftest_err) == 0) {
-		selftest_rc = 0;
-		if (strcmp(got, selftest_pin) != 0 && !allow_foreign) {
-			selftest_rc = -1;
-			err_set(&selftest_err, "deflate self-test failed: zlib %s gives other bytes than the zlib strata "
-				"pins (1.2.13): blob digests would differ from other machines' "
-				"(--allow-foreign-deflate to go on)", zlibVersion());
+	int z = m == COMPRESS_ZSTD;
+	struct error *e = &selftest_err[z];
+	struct compress *c = z ? open_zstd(-1, 3, 1, e) : open_gzip(-1, 6, 1, e);
+	selftest_rc[z] = -1;
+	if (c && compress_write(c, in, n, e) == 0 && compress_close(c, got, &size, e) == 0) {
+		selftest_rc[z] = 0;
+		if (strcmp(got, z ? zstd_pin : gzip_pin) != 0 && !allow_foreign) {
+			selftest_rc[z] = -1;
+			if (z)
+				err_set(e, "zstd self-test failed: libzstd %s gives other bytes than the libzstd strata "
+					"pins (1.5.4): blob digests would differ from other machines' "
+					"(--allow-foreign-deflate to go on)", ZSTD_versionString());
+			else
+				err_set(e, "deflate self-test failed: zlib %s gives other bytes than the zlib strata "
+					"pins (1.2.13): blob digests would differ from other machines' "
+					"(--allow-foreign-deflate to go on)", zlibVersion());
 		}
 	}
 	free(in);
 }
 
-int compress_selftest(struct error *err)
+static void gzip_selftest(void)
 {
-	pthread_once(&selftest_once, selftest_run);
-	if (selftest_rc < 0)
-		*err = selftest_err;
-	return selftest_rc;
+	selftest_run(COMPRESS_GZIP);
 }
 
-struct compress *compress_open(int out_fd, int level, struct error *err)
+static void zstd_selftest(void)
 {
-	if (compress_selftest(err) < 0)
+	selftest_run(COMPRESS_ZSTD);
+}
+
+int compress_selftest(enum compress_method m, struct error *err)
+{
+	if (m == COMPRESS_NONE)
+		return 0;
+	int z = m == COMPRESS_ZSTD;
+	pthread_once(z ? &zstd_once : &gzip_once, z ? zstd_selftest : gzip_selftest);
+	if (selftest_rc[z] < 0)
+		*err = selftest_err[z];
+	return selftest_rc[z];
+}
+
+static struct compress *open_zstd(int fd, int level, int nthreads, struct error *err)
+{
+	struct compress *c = xcalloc(1, sizeof *c);
+	c->method = COMPRESS_ZSTD;
+	c->fd = fd;
+	c->level = level;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->h = sha256_new();
+	c->zc = ZSTD_createCCtx();
+	c->zout = xmalloc(ZSTD_CStreamOutSize());
+	/* one worker at least: libzstd's multi-threaded format is the same for any number of workers,
+	   but not the same as its single-threaded one */
+	if (!c->zc || ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_compressionLevel, level)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_checksumFlag, 1)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_nbWorkers, nthreads)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(c->zc, ZSTD_c_jobSize, COMPRESS_ZSTD_JOB))) {
+		err_set(err, "layer: zstd: cannot set up the compressor (a libzstd without threads?)");
+		compress_free(c);
 		return NULL;
-	return open_threads(out_fd, level, compress_threads(), err);
+	}
+	return c;
+}
+
+int compress_parse(const char *name, enum compress_method *m, struct error *err)
+{
+	static const char *const names[] = { [COMPRESS_GZIP] = "gzip", [COMPRESS_ZSTD] = "zstd", [COMPRESS_NONE] = "none" };
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, names[i])) {
+			*m = (enum compress_method)i;
+			return 0;
+		}
+	return err_set(err, "--compression %s: want gzip, zstd or none", name);
+}
+
+const char *compress_name(enum compress_method m)
+{
+	return m == COMPRESS_ZSTD ? "zstd" : m == COMPRESS_NONE ? "none" : "gzip";
+}
+
+const char *compress_media_type(enum compress_method m)
+{
+	return m == COMPRESS_ZSTD ? "application/vnd.oci.image.layer.v1.tar+zstd"
+	     : m == COMPRESS_NONE ? "application/vnd.oci.image.layer.v1.tar"
+	     : "application/vnd.oci.image.layer.v1.tar+gzip";
+}
+
+int compress_level(const struct compression *how, struct error *err)
+{
+	enum compress_method m = how ? how->method : COMPRESS_GZIP;
+	int l = how ? how->level : 0;
+	int max = m == COMPRESS_GZIP ? 9 : m == COMPRESS_ZSTD ? 19 : 0;
+	if (l == 0)
+		return m == COMPRESS_GZIP ? 6 : m == COMPRESS_ZSTD ? 3 : 0;
+	if (l < 1 || l > max)
+		return max ? err_set(err, "--compression-level %d: %s takes 1 to %d", l, compress_name(m), max)
+			   : err_set(err, "--compression-level %d: none takes no level", l);
+	return l;
+}
+
+struct compress *compress_open(int out_fd, const struct compression *how, struct error *err)
+{
+	enum compress_method m = how ? how->method : COMPRESS_GZIP;
+	int level = compress_level(how, err);
+	if (level < 0 || compress_selftest(m, err) < 0)
+		return NULL;
+	if (m == COMPRESS_GZIP)
+		return open_gzip(out_fd, level, compress_threads(), err);
+	if (m == COMPRESS_ZSTD)
+		return open_zstd(out_fd, level, compress_threads(), err);
+	struct compress *c = xcalloc(1, sizeof *c);
+	c->method = COMPRESS_NONE;
+	c->fd = out_fd;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->h = sha256_new();
+	return c;
 }

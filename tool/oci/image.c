@@ -134,7 +134,7 @@ void image_history(struct image *im, const char *created_by, bool empty_layer, l
 void image_add_layer(struct image *im, const struct layer_digests *d)
 {
 	json_t *l = json_object();
-	json_object_set_new(l, "mediaType", json_string("application/vnd.oci.image.layer.v1.tar+gzip"));
+	json_object_set_new(l, "mediaType", json_string(compress_media_type(d->method)));
 	json_object_set_new(l, "digest", json_string(d->digest));
 	json_object_set_new(l, "size", json_integer(d->size));
 	json_array_append_new(im->layers, l);

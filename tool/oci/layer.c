@@ -239,8 +239,8 @@ static int write_entry(struct archive *a, struct archive_entry *ae, const struct
 	return 0;
 }
 
-int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
-		struct error *err)
+int layer_write(struct layer_entry *e, size_t n, long long epoch, const struct compression *how, int out_fd,
+		struct layer_digests *d, struct error *err)
 {
 	if (n)
 		qsort(e, n, sizeof *e, entry_cmp);
@@ -256,7 +256,7 @@ int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, st
 
 	struct writer w;
 	memset(&w, 0, sizeof w);
-	w.gz = compress_open(out_fd, LAYER_GZIP_LEVEL, err);
+	w.gz = compress_open(out_fd, how, err);
 	if (!w.gz)
 		return -1;
 	w.tarh = sha256_new();
@@ -311,6 +311,7 @@ out:
 	else if (rc < 0)
 		compress_free(w.gz);
 	sha256_final(w.tarh, rc == 0 ? d->diff_id : tmp);
+	d->method = how ? how->method : COMPRESS_GZIP;
 	return rc;
 }
 

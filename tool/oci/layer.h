@@ -9,15 +9,11 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "compress.h"
 #include "digest.h"
 
 struct archive;
 struct error;
-
-/* the gzip of the layer contract: level 6 (higher levels cost far more time than they save),
-   deflated in blocks in parallel by compress.c. Whoever recompresses a layer (import of
-   uncompressed layers) uses compress_open with this level. */
-enum { LAYER_GZIP_LEVEL = 6 };
 
 /* set the tar format of the layer contract (pax restricted) on a libarchive writer; ARCHIVE_OK or
    libarchive's error */
@@ -56,8 +52,9 @@ struct layer_entry {
 
 struct layer_digests {
 	char diff_id[DIGEST_SIZE];  /* sha256 of the uncompressed tar */
-	char digest[DIGEST_SIZE];   /* sha256 of the gzip stream (the blob) */
+	char digest[DIGEST_SIZE];   /* sha256 of the compressed stream (the blob) */
 	long long size;             /* bytes of the gzip stream */
+	enum compress_method method; /* how the blob is compressed (its media type) */
 };
 
 /* 1 when the file name base is a whiteout that names no file: ".wh." followed by nothing, "." or
@@ -65,13 +62,13 @@ struct layer_digests {
    every reader and writer of layers refuses such an entry */
 int layer_whiteout_bad(const char *base);
 
-/* sort e[0..n) in place and write them to out_fd as a gzip'd tar, mtimes = epoch; fill d; 0 or -1 with err
+/* sort e[0..n) in place and write them to out_fd as a tar compressed as how says (NULL: gzip), mtimes = epoch; fill d; 0 or -1 with err
    (a duplicate or malformed path, a src that is missing or whose size is not size, a write error).
    Deflate runs on compress_threads() threads (STRATA_LAYER_THREADS): the same bytes for any number. */
 /* the epoch of the layer contract, the one place SOURCE_DATE_EPOCH is read: its value, or 0 when
    unset; -1 with err when it is no number of seconds up to the year 9999 */
 int layer_epoch(long long *epoch, struct error *err);
-int layer_write(struct layer_entry *e, size_t n, long long epoch, int out_fd, struct layer_digests *d,
-		struct error *err);
+int layer_write(struct layer_entry *e, size_t n, long long epoch, const struct compression *how, int out_fd,
+		struct layer_digests *d, struct error *err);
 
 #endif

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "cleanup.h"
 #include "compress.h"
@@ -37,6 +38,7 @@
 #define MT_CONFIG "application/vnd.oci.image.config.v1+json"
 #define MT_LAYER "application/vnd.oci.image.layer.v1.tar"
 #define MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
 #define MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
@@ -47,7 +49,8 @@ enum {
 	IOBUF = 256 << 10,
 };
 
-enum gzmode { GZ_NO, GZ_YES, GZ_AUTO };
+/* how a layer blob is compressed; GZ_AUTO: gzip or zstd by their magic numbers, else none */
+enum gzmode { GZ_NO, GZ_YES, GZ_AUTO, GZ_ZSTD };
 
 /* ---- small helpers ---- */
 
@@ -185,7 +188,8 @@ static void stage_free(struct staging *st)
 
 struct lstream {
 	int fd;
-	int gz;
+	int gz; /* 0: a plain tar, 1: gzip, 2: zstd */
+	ZSTD_DCtx *zd;
 	z_stream zin;
 	int zin_init, zin_end, raw_eof;
 	unsigned char *in, *out;
@@ -245,12 +249,17 @@ static int ls_open(struct lstream *ls, int fd, long long size, enum gzmode gzmod
 	ls->out = xmalloc(IOBUF);
 	ls->rawh = sha256_new();
 	ls->tarh = sha256_new();
-	if (ls->gzout && !(ls->zout = compress_open(wfd, LAYER_GZIP_LEVEL, &ls->err)))
+	if (ls->gzout && !(ls->zout = compress_open(wfd, NULL, &ls->err)))
 		return -1;
 	if (raw_fill(ls) < 0)
 		return -1;
 	ls->gz = gzmode == GZ_YES || (gzmode == GZ_AUTO && ls->in_len >= 2 && ls->in[0] == 0x1f && ls->in[1] == 0x8b);
-	if (ls->gz) {
+	if (gzmode == GZ_ZSTD || (gzmode == GZ_AUTO && ls->in_len >= 4 && !memcmp(ls->in, "\x28\xb5\x2f\xfd", 4))) {
+		ls->gz = 2;
+		if (!(ls->zd = ZSTD_createDCtx()))
+			return ls_fail(ls, "zstd: out of memory");
+	}
+	if (ls->gz == 1) {
 		if (inflateInit2(&ls->zin, 15 + 16) != Z_OK)
 			return ls_fail(ls, "inflateInit2 failed");
 		ls->zin_init = 1;
@@ -271,6 +280,32 @@ static ssize_t ls_next(struct lstream *ls, const void **p)
 		*p = ls->in + ls->in_pos;
 		n = ls->in_len - ls->in_pos;
 		ls->in_pos = ls->in_len;
+	} else if (ls->gz == 2) {
+		for (;;) {
+			if (ls->in_pos == ls->in_len && !ls->raw_eof && raw_fill(ls) < 0)
+				return -1;
+			ZSTD_inBuffer in = { ls->in, ls->in_len, ls->in_pos };
+			ZSTD_outBuffer out = { ls->out, IOBUF, 0 };
+			size_t r = ZSTD_decompressStream(ls->zd, &out, &in);
+			if (ZSTD_isError(r))
+				return err_set(&ls->err, "zstd: %s", ZSTD_getErrorName(r));
+			/* a frame ended (0), or input went into the next one */
+			if (r == 0)
+				ls->zin_end = 1;
+			else if (in.pos > ls->in_pos)
+				ls->zin_end = 0;
+			ls->in_pos = in.pos;
+			n = out.pos;
+			if (n) {
+				*p = ls->out;
+				break;
+			}
+			if (ls->raw_eof && ls->in_pos == ls->in_len) {
+				if (!ls->zin_end)
+					return ls_fail(ls, "zstd: unexpected end of data (truncated)");
+				return 0;
+			}
+		}
 	} else {
 		for (;;) {
 			if (ls->in_pos == ls->in_len && !ls->raw_eof && raw_fill(ls) < 0)
@@ -347,6 +382,7 @@ static void ls_close(struct lstream *ls, char *raw, char *tar, char *gz)
 	if (ls->zin_init)
 		inflateEnd(&ls->zin);
 	compress_free(ls->zout);
+	ZSTD_freeDCtx(ls->zd);
 	free(ls->in);
 	free(ls->out);
 }
@@ -435,7 +471,7 @@ struct layer_want {
 struct layer_got {
 	char digest[DIGEST_SIZE];
 	long long size;
-	int gz; /* the stored blob is gzip'd */
+	int gz; /* the stored blob: 0 a plain tar, 1 gzip'd, 2 zstd */
 };
 
 static int size_error(struct error *err, const char *what, long long got, long long want)
@@ -503,6 +539,7 @@ static int ingest_layer(struct staging *st, const struct layer_want *w, struct l
 		g->size = gzsize;
 		g->gz = 1;
 	} else {
+		/* kept as it came: plain, gzip or zstd */
 		memcpy(g->digest, raw, DIGEST_SIZE);
 		g->size = rawsize;
 		g->gz = wasgz;
@@ -786,6 +823,8 @@ static int import_layout(struct staging *st, struct srcdir *d, const char *tag, 
 			goto out;
 		if (!strcmp(lmt, MT_LAYER_GZ) || !strcmp(lmt, MT_DOCKER_LAYER_GZ))
 			w.gz = GZ_YES;
+		else if (!strcmp(lmt, MT_LAYER_ZSTD))
+			w.gz = GZ_ZSTD;
 		else if (!strcmp(lmt, MT_LAYER))
 			w.gz = GZ_NO;
 		else {
@@ -841,7 +880,8 @@ static int stage_manifest(struct staging *st, const char *cd, long long csize, j
 
 static json_t *layer_desc(const struct layer_got *g)
 {
-	return json_pack("{s:s, s:s, s:I}", "mediaType", g->gz ? MT_LAYER_GZ : MT_LAYER, "digest", g->digest, "size",
+	return json_pack("{s:s, s:s, s:I}", "mediaType",
+			 g->gz == 2 ? MT_LAYER_ZSTD : g->gz ? MT_LAYER_GZ : MT_LAYER, "digest", g->digest, "size",
 			 (json_int_t)g->size);
 }
 
@@ -1071,7 +1111,7 @@ static int import_rootfs(struct staging *st, const char *dir, char out[DIGEST_SI
 	struct layer_digests ld;
 	if (store_tmpfile(st->s, &tmp, &fd, err) < 0)
 		goto out;
-	if (layer_write(w.e, w.n, epoch, fd, &ld, err) < 0) {
+	if (layer_write(w.e, w.n, epoch, NULL, fd, &ld, err) < 0) {
 		close(fd);
 		unlink(tmp);
 		free(tmp);
@@ -1770,6 +1810,7 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 	if (desc_get(desc, "manifest", &mt, &digest, &size, err) < 0)
 		return -1;
 	enum gzmode gz = !strcmp(mt, MT_LAYER_GZ) || !strcmp(mt, MT_DOCKER_LAYER_GZ) ? GZ_YES
+			 : !strcmp(mt, MT_LAYER_ZSTD)                                  ? GZ_ZSTD
 			 : !strcmp(mt, MT_LAYER)                                       ? GZ_NO
 											: GZ_AUTO;
 	int fd = blob_open(s, digest, size, err);
