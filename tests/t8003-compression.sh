@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 16
+# checks: 15
 # t8003: --compression gzip|zstd|none and --compression-level. zstd layers (tar+zstd media type)
 # are the same bytes with 1, 2 and 8 threads, decompress to the diff_id, validate with skopeo
 # and umoci (stat), import and export (oci and docker-archive) as they are; none writes plain tar
