@@ -179,8 +179,13 @@ int cleanup_main(int argc, char **argv)
 		strv_free(&names);
 		close(dfd);
 	}
-	for (int i = 3; i < argc; i++)
-		remove_tree_at(AT_FDCWD, argv[i], NULL);
+	/* only what cleanup_add can have named (NAME.tmp-XXXXXX beside an output): typed by hand,
+	   this command removes nothing else */
+	for (int i = 3; i < argc; i++) {
+		const char *base = strrchr(argv[i], '/') ? strrchr(argv[i], '/') + 1 : argv[i];
+		if (strstr(base, ".tmp-"))
+			remove_tree_at(AT_FDCWD, argv[i], NULL);
+	}
 	free(tmp);
 	free(prefix);
 	/* die of the signal, as the shell that sent it expects */

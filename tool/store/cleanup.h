@@ -12,8 +12,8 @@
 
 /* catch SIGINT, SIGTERM and SIGHUP in this process, cleaning up the store at root (absolute) */
 void cleanup_install(const char *root);
-/* remove path (a file or a tree; copied) too when a signal ends the process; at most 16 at once:
-   0, or -1 when full or too long (then it is only left behind) */
+/* remove path (a file or a tree named NAME.tmp-…; copied) too when a signal ends the process; at
+   most 16 at once: 0, or -1 when full or too long (then it is only left behind) */
 int cleanup_add(const char *path);
 /* forget path (it was committed or removed) */
 void cleanup_del(const char *path);
