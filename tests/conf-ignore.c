@@ -15,9 +15,12 @@
 /* ignore_match of path against the pattern list; -1 when ignore_new fails */
 static int eval(const char *const *pats, size_t n, const char *path, char **err)
 {
-	struct ignore *ig = ignore_new(pats, n, err);
-	if (!ig)
+	struct error e;
+	struct ignore *ig = ignore_new(pats, n, &e);
+	if (!ig) {
+		*err = xstrdup(e.msg);
 		return -1;
+	}
 	int m = ignore_match(ig, path);
 	ignore_free(ig);
 	return m;

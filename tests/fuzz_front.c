@@ -48,7 +48,7 @@ static void ignorer(const char *s, size_t n)
 	struct strv pats;
 	strv_init(&pats, NULL);
 	if (ignore_read(s, n, &pats, &(struct error){0}) == 0) {
-		char *err = NULL;
+		struct error err;
 		struct ignore *ig = ignore_new((const char *const *)pats.v, pats.n, &err);
 		if (ig) {
 			ignore_match(ig, "a/b/c");
@@ -56,7 +56,6 @@ static void ignorer(const char *s, size_t n)
 			ignore_has_exceptions(ig);
 			ignore_free(ig);
 		}
-		free(err);
 	}
 	strv_free(&pats);
 }

@@ -13,12 +13,10 @@
 /* 1 ignored, 0 not, -1 when ignore_new fails */
 static int eval(const char *const *pats, size_t n, const char *path)
 {
-	char *err;
+	struct error err;
 	struct ignore *ig = ignore_new(pats, n, &err);
-	if (!ig) {
-		free(err);
+	if (!ig)
 		return -1;
-	}
 	int m = ignore_match(ig, path);
 	ignore_free(ig);
 	return m;
@@ -51,9 +49,9 @@ static char *read_joined(const char *data, size_t len)
 static void test_exceptions(void)
 {
 	const char *pats[] = { "dir", "!dir/keep", "dir/keep/junk" };
-	char *err;
+	struct error err;
 	struct ignore *ig = ignore_new(pats, N(pats), &err);
-	CHECK("exceptions new", ig != NULL, "%s", err);
+	CHECK("exceptions new", ig != NULL, "%s", err.msg);
 	if (!ig)
 		return;
 	CHECK("exceptions dir", ignore_match(ig, "dir"), "dir not ignored");
@@ -67,7 +65,7 @@ static void test_exceptions(void)
 
 	const char *all[] = { "*", "!*.go", "!cmd/**" };
 	ig = ignore_new(all, N(all), &err);
-	CHECK("exceptions star new", ig != NULL, "%s", err);
+	CHECK("exceptions star new", ig != NULL, "%s", err.msg);
 	if (!ig)
 		return;
 	CHECK("exceptions star main.go", !ignore_match(ig, "main.go"), "ignored");
@@ -187,21 +185,20 @@ static void test_errors(void)
 		{ "\\pL", "unsupported pattern \"\\pL\": Unicode classes \\p, \\P are not implemented" },
 	};
 	for (size_t i = 0; i < N(t); i++) {
-		char name[80], *err = NULL;
+		char name[80];
+		struct error err;
 		const char *pats[] = { "ok", t[i].pat };
 		snprintf(name, sizeof name, "error %s", t[i].pat);
 		struct ignore *ig = ignore_new(pats, 2, &err);
-		CHECK_STR(name, ig ? "(accepted)" : err, t[i].msg);
+		CHECK_STR(name, ig ? "(accepted)" : err.msg, t[i].msg);
 		ignore_free(ig);
-		free(err);
 	}
 	/* the syntax check of every pattern comes before any compile error */
 	const char *order[] = { "[b-a]", "[" };
-	char *err = NULL;
+	struct error err;
 	struct ignore *ig = ignore_new(order, 2, &err);
-	CHECK_STR("error order", ig ? "(accepted)" : err, "syntax error in pattern");
+	CHECK_STR("error order", ig ? "(accepted)" : err.msg, "syntax error in pattern");
 	ignore_free(ig);
-	free(err);
 	/* empty patterns are skipped */
 	const char *blank[] = { "", "  ", "\t" };
 	CHECK("error blank", eval(blank, 3, "a") == 0, "blank patterns");
@@ -249,12 +246,11 @@ static void test_read(void)
 	strv_init(&sv, NULL);
 	const char *in = "/foo\n!/foo/keep\n";
 	CHECK("read then match rc", ignore_read(in, strlen(in), &sv, &e) == 0, "%s", e.msg);
-	char *err = NULL;
+	struct error err = {0};
 	struct ignore *ig = ignore_new((const char *const *)sv.v, sv.n, &err);
 	CHECK("read then match", ig && ignore_match(ig, "foo/x") && !ignore_match(ig, "foo/keep"), "%s",
-	      err ? err : "mismatch");
+	      ig ? "mismatch" : err.msg);
 	ignore_free(ig);
-	free(err);
 	strv_free(&sv);
 }
 

@@ -1,7 +1,16 @@
 #ifndef STRATA_ERROR_H
 #define STRATA_ERROR_H
-/* error objects of the store, layer, executor and export code: they return
-   -1 with a struct error filled in, and only main() prints it and exits */
+/* The error rule, one per layer:
+   - the front end (scan, parse, expand, plan, ignore) reports a bad Dockerfile as
+     "FILE:LINE:COL: what" through fatal_at (util.h), which exits 1, or jumps to fatal_hook in
+     fuzzers and tests; functions it shares with the back end (ignore_read, ignore_new) fill a
+     struct error instead;
+   - everything below the front end returns -1 (or NULL) and fills a struct error: no fatal, no
+     errno-only result, no char **err; a caller adds context with err_wrap;
+   - only tool/cmd/ prints an error ("strata: what") and exits 1, and frees what it allocated
+     on every path first.
+   Running out of memory is the one exception: the x* allocators of util.h (and a library's
+   allocation failing in key.c and digest.c) end the process. */
 
 struct error {
 	int errnum;      /* errno of the cause, 0 if none */

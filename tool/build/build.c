@@ -418,16 +418,14 @@ static struct ignore *read_ignore(const char *ctxdir, const char *dockerfile, st
 	}
 	struct strv pats;
 	strv_init(&pats, NULL);
-	char *msg = NULL;
 	struct ignore *ig = NULL;
 	if (ignore_read(data, len, &pats, err) < 0) {
 		err_wrap(err, "%s", p);
 		*rc = -1;
-	} else if (!(ig = ignore_new((const char *const *)pats.v, pats.n, &msg))) {
-		err_set(err, "%s: %s", qname(p), msg ? msg : "invalid pattern");
+	} else if (!(ig = ignore_new((const char *const *)pats.v, pats.n, err))) {
+		err_wrap(err, "%s", qname(p));
 		*rc = -1;
 	}
-	free(msg);
 	strv_free(&pats);
 	free(data);
 	free(p);

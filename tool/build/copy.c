@@ -659,13 +659,9 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 	if ((s->rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return err_sys(err, "%s", qname(o->root));
 	if (o->nexcludes) {
-		char *msg = NULL;
-		s->exclude = ignore_new(o->excludes, o->nexcludes, &msg);
-		if (!s->exclude) {
-			err_set(err, "--exclude: %s", msg ? msg : "invalid pattern");
-			free(msg);
-			return -1;
-		}
+		s->exclude = ignore_new(o->excludes, o->nexcludes, err);
+		if (!s->exclude)
+			return err_wrap(err, "--exclude");
 	}
 	const char *nomatch = NULL;
 	for (size_t i = 0; i < n; i++) {

@@ -289,12 +289,11 @@ void ignore_free(struct ignore *ig)
 	free(ig);
 }
 
-struct ignore *ignore_new(const char *const *patterns, size_t n, char **err)
+struct ignore *ignore_new(const char *const *patterns, size_t n, struct error *err)
 {
 	struct ignore *ig = xcalloc(1, sizeof *ig);
 	const char *msg = NULL;
 
-	*err = NULL;
 	ig->p = xcalloc(n ? n : 1, sizeof *ig->p);
 	for (size_t i = 0; i < n && !msg; i++) {
 		const char *raw = patterns[i];
@@ -333,8 +332,8 @@ struct ignore *ignore_new(const char *const *patterns, size_t n, char **err)
 		if (rc == REGEX_SYNTAX) {
 			msg = ERR_SYNTAX;
 		} else if (rc == REGEX_UNSUPPORTED) {
-			*err = xasprintf("unsupported pattern \"%s\": Unicode classes \\p, \\P are not implemented",
-					 ig->p[i].pat);
+			err_set(err, "unsupported pattern \"%s\": Unicode classes \\p, \\P are not implemented",
+				ig->p[i].pat);
 			ignore_free(ig);
 			return NULL;
 		}
@@ -342,7 +341,7 @@ struct ignore *ignore_new(const char *const *patterns, size_t n, char **err)
 			ig->maxprog = regex_size(&ig->p[i].prog);
 	}
 	if (msg) {
-		*err = xstrdup(msg);
+		err_set(err, "%s", msg);
 		ignore_free(ig);
 		return NULL;
 	}

@@ -16,9 +16,9 @@ int ignore_read(const char *data, size_t len, struct strv *out, struct error *e)
 
 /* a compiled pattern list; later patterns win, '!' re-includes */
 struct ignore;
-/* compile n patterns; NULL with *err (malloc'd, one line: upstream's
-   `illegal exclusion pattern: "!"` or `syntax error in pattern`) when one is invalid */
-struct ignore *ignore_new(const char *const *patterns, size_t n, char **err);
+/* compile n patterns; NULL with err (upstream's `illegal exclusion pattern: "!"` or `syntax error
+   in pattern`) when one is invalid */
+struct ignore *ignore_new(const char *const *patterns, size_t n, struct error *err);
 void ignore_free(struct ignore *ig);
 /* true when path (relative, '/'-separated, used as given) or any parent
    directory of it is excluded (upstream MatchesOrParentMatches) */
