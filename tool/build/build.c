@@ -12,6 +12,7 @@
 #include "copy.h"
 #include "error.h"
 #include "exec.h"
+#include "exec_meta.h"
 #include "exec_copy.h"
 #include "exec_run.h"
 #include "expand.h"
@@ -218,16 +219,116 @@ static const char *step_text(const struct step *s)
 	return s->instr == I_ONBUILD ? s->node->line.text : s->original;
 }
 
+/* what every step's key starts with: the format, the parent's key, the platform, the epoch, the step */
+static void key_start(struct bctx *b, struct key *k, const char *parent, const struct step *s)
+{
+	key_init(k);
+	key_str(k, KEY_VERSION);
+	key_str(k, parent);
+	key_str(k, b->p->platform);
+	key_u64(k, (uint64_t)b->epoch);
+	hash_step(k, s);
+}
+
+/* a step that only changes the config (no layer, no I/O): its key is its parent's and its text */
+static bool meta_only(const struct step *s)
+{
+	const struct executor *ex = exec_find(s->instr);
+	return ex && ex->run == exec_meta;
+}
+
+/* n >= 2 metadata steps in a row: only the last one's result is stored (each stored result is a whole
+   config, so storing every one costs the square of the run), the others are replayed in memory, which
+   costs nothing; the latest result the store has in the run is the starting point */
+static int run_meta(struct bctx *b, struct bstage *bs, struct step *steps, size_t n, struct error *err)
+{
+	char *keys = xmalloc(n * KEY_HEX);
+	struct arena *sa = NULL;
+	int r = -1;
+	const char *parent = bs->key;
+	for (size_t m = 0; m < n; m++) {
+		struct key k;
+		key_start(b, &k, parent, &steps[m]);
+		key_final(&k, keys + m * KEY_HEX);
+		memcpy(steps[m].key, keys + m * KEY_HEX, KEY_HEX);
+		parent = keys + m * KEY_HEX;
+	}
+	/* the latest step of the run whose result the store has */
+	size_t from = 0; /* the first step to run */
+	char *text = NULL;
+	struct image im;
+	for (size_t m = n; !b->o->no_cache && m-- > 0 && !from;) {
+		int hit = store_result_get(b->s, keys + m * KEY_HEX, &text, err);
+		if (hit < 0) {
+			step_err(&steps[m], b->p->df->path, err);
+			goto out;
+		}
+		if (hit == 0)
+			continue;
+		if (b->keys) {
+			from = m + 1;
+		} else if (image_load_result(b->s, text, &im, err) == 0) {
+			/* a result whose image is gone or corrupt is rebuilt */
+			image_free(&bs->img);
+			bs->img = im;
+			from = m + 1;
+		}
+		free(text);
+		text = NULL;
+	}
+	for (size_t m = 0; m < n; m++)
+		steps[m].cached = m < from;
+	if (b->keys) {
+		memcpy(bs->key, keys + (n - 1) * KEY_HEX, KEY_HEX);
+		r = 0;
+		goto out;
+	}
+	for (size_t m = 0; m < from; m++) {
+		progress_start(b->prog, stage_label(b, bs), step_text(&steps[m]));
+		if (steps[m].instr == I_CMD)
+			bs->cmd_set = true;
+		progress_done(b->prog, 1, 0);
+	}
+	sa = arena_new();
+	for (size_t m = from; m < n; m++) {
+		double ts = now();
+		progress_start(b->prog, stage_label(b, bs), step_text(&steps[m]));
+		struct exec x = {.a = sa, .s = b->s, .step = &steps[m], .img = &bs->img, .cmd_set = bs->cmd_set,
+				 .tmpdir = b->tmpdir, .epoch = b->epoch, .run = &b->run};
+		if (exec_meta(&x, err) < 0) {
+			step_err(&steps[m], b->p->df->path, err);
+			goto out;
+		}
+		bs->cmd_set = x.cmd_set;
+		if (m + 1 == n) {
+			char *res;
+			if (image_save(b->s, &bs->img, b->epoch, err) < 0 || !(res = image_result(&bs->img))) {
+				step_err(&steps[m], b->p->df->path, err);
+				goto out;
+			}
+			int pr = store_result_put(b->s, keys + m * KEY_HEX, res, err);
+			free(res);
+			if (pr < 0) {
+				step_err(&steps[m], b->p->df->path, err);
+				goto out;
+			}
+		}
+		progress_done(b->prog, 0, now() - ts);
+	}
+	memcpy(bs->key, keys + (n - 1) * KEY_HEX, KEY_HEX);
+	r = 0;
+out:
+	if (sa)
+		arena_free(sa);
+	free(keys);
+	return r;
+}
+
 static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct error *err)
 {
 	double t0 = now();
 	struct key k;
-	key_init(&k);
-	key_str(&k, KEY_VERSION);
-	key_str(&k, bs->key);
-	key_str(&k, b->p->platform);
-	key_u64(&k, (uint64_t)b->epoch);
-	hash_step(&k, s);
+	key_start(b, &k, bs->key, s);
 	/* what one step makes (sources, entries, paths) lives as long as the step: eight COPY steps
 	   of a large context peak like one */
 	struct arena *sa = arena_new();
@@ -386,9 +487,19 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 	if (!image_env(&bs->img, "PATH"))
 		image_set_env(&bs->img, "PATH", PLAN_DEFAULT_PATH);
 	progress_from(b->prog, stage_label(b, bs), st->from->line.text);
-	for (size_t i = 0; i < st->nsteps; i++)
-		if (run_step(b, bs, &st->steps[i], err) < 0)
+	size_t nsteps = st->nsteps;
+	for (size_t i = 0; i < nsteps;) {
+		size_t j = i;
+		while (j < nsteps && meta_only(&st->steps[j]))
+			j++;
+		if (j - i >= 2) {
+			if (run_meta(b, bs, &st->steps[i], j - i, err) < 0)
+				return -1;
+			i = j;
+		} else if (run_step(b, bs, &st->steps[i++], err) < 0) {
 			return -1;
+		}
+	}
 	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->keys) {
 		if (image_save(b->s, &bs->img, b->epoch, err) < 0)
 			return -1;
