@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 18
+# checks: 19
 # t5001-sandbox: what a RUN cannot do (read the host's files, mount, see the
 # host's processes, change the host name, reach the host's loopback on the
 # default network, reach anything with --network=none), docker's capability
@@ -105,3 +105,8 @@ if need setpriv; then
 else
 	skip t5001/not-root "no setpriv"
 fi
+
+# slirp4netns missing: the default network says so and names the other two
+printf 'FROM base:1\nRUN true\n' >ctx/Dockerfile.noslirp
+check_err t5001/no-slirp "strata: ctx/Dockerfile.noslirp:2:1: the default network needs slirp4netns, which is not installed (apt-get install slirp4netns); --network=none has no network, --network=host the host's" \
+	env PATH=/nonexistent "$S" build -q --no-cache -f ctx/Dockerfile.noslirp ctx

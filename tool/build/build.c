@@ -645,7 +645,7 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		/* a RUN's flags are checked before the first step runs */
 		for (size_t k = 0; k < s->nsteps; k++)
 			if (s->steps[k].instr == I_RUN && (exec_run_check(b->a, &s->steps[k], &b->run, err) < 0 ||
-							   (!keys && sys_host_root(err) < 0)))
+							   (!keys && exec_run_ready(&s->steps[k], &b->run, err) < 0)))
 				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col, "%s",
 					 err->msg);
 	}

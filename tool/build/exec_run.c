@@ -325,6 +325,17 @@ int exec_run_check(struct arena *a, const struct step *s, const struct run_opts 
 	return 0;
 }
 
+int exec_run_ready(const struct step *s, const struct run_opts *o, struct error *err)
+{
+	enum sandbox_net net = o ? o->net : SANDBOX_NET_DEFAULT;
+	const char *nf = step_flag(s, "network");
+	if (nf)
+		sandbox_net_parse(nf, &net);
+	if (sys_host_root(err) < 0)
+		return -1;
+	return sandbox_net_ready(net, err);
+}
+
 /* a bind mount's source below the context: its path relative to it ("." for the whole) */
 static const char *context_rel(struct arena *a, const char *source)
 {
@@ -657,6 +668,8 @@ int exec_run(struct exec *x, struct error *err)
 			err_set(err, "RUN %s %d", how, v);
 		goto out;
 	}
+	if (res.leftovers && !r.quiet)
+		warn("RUN left %d process%s running when it ended: killed", res.leftovers, res.leftovers == 1 ? "" : "es");
 	struct layer_entry *e;
 	size_t n;
 	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), false, &e, &n, err) < 0)

@@ -38,6 +38,9 @@ struct run_opts {
 /* the flags of RUN step s (--network, --security, --mount) are valid and the secrets it requires
    given; -1 with err when not */
 int exec_run_check(struct arena *a, const struct step *s, const struct run_opts *o, struct error *err);
+/* what running RUN step s needs of this machine: the host's root, and slirp4netns for the default
+   network; -1 with err saying what is missing */
+int exec_run_ready(const struct step *s, const struct run_opts *o, struct error *err);
 /* feed into k what RUN step s reads besides its parent: the context files its bind mounts take
    (hashed as COPY hashes them), the key or digest of what a from= names */
 int exec_run_key(struct arena *a, const struct step *s, const struct run_opts *o, struct key *k,

@@ -520,12 +520,19 @@ static pid_t start_slirp(pid_t pid, int *exit_w, struct error *err)
 	return sp;
 }
 
+int sandbox_net_ready(enum sandbox_net net, struct error *err)
+{
+	if (net == SANDBOX_NET_DEFAULT && !on_path("slirp4netns"))
+		return err_set(err, "the default network needs slirp4netns, which is not installed (apt-get install "
+				    "slirp4netns); --network=none has no network, --network=host the host's");
+	return 0;
+}
+
 int sandbox_run(struct sandbox *sb, const struct sandbox_cmd *c, struct sandbox_result *res, struct error *err)
 {
 	memset(res, 0, sizeof *res);
-	if (c->net == SANDBOX_NET_DEFAULT && !on_path("slirp4netns"))
-		return err_set(err, "the default network needs slirp4netns, which is not installed (apt-get install "
-				    "slirp4netns); --network=none has no network, --network=host the host's");
+	if (sandbox_net_ready(c->net, err) < 0)
+		return -1;
 	int go[2] = {-1, -1}, rep[2] = {-1, -1}, out[2] = {-1, -1}, slirp_exit = -1;
 	pid_t pid = -1, slirp = -1;
 	int rc = -1;

@@ -24,6 +24,9 @@ enum sandbox_net {
 /* "default", "none", "host" -> *out; -1 when s is none of them */
 int sandbox_net_parse(const char *s, enum sandbox_net *out);
 
+/* 0 when net can be made here (default needs slirp4netns on PATH); -1 with err naming the other choices */
+int sandbox_net_ready(enum sandbox_net net, struct error *err);
+
 /* a sandbox whose root filesystem will be mounted at root (an empty host directory) */
 struct sandbox *sandbox_new(const char *root);
 void sandbox_free(struct sandbox *sb);
