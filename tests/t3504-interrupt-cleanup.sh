@@ -5,6 +5,7 @@
 # `strata gc`, which frees what a dead process left at once (its pid is in the name).
 # A 1 GB COPY (a sparse file: no disk, quick) interrupted with SIGINT leaves tmp/ empty.
 . "$(dirname "$0")/lib.sh"
+no_leak_check
 S=$STRATA
 cd "$T" || exit 1
 need python3 truncate && env --default-signal=INT true 2>/dev/null || { skip interrupt-cleanup "python3, truncate or env --default-signal missing"; exit 0; }

@@ -5,6 +5,7 @@
 # `strata gc`, every tag still names an image that exports, and a rebuild (warm, then with
 # --no-cache) gives the digest of a cold build in a fresh store.
 . "$(dirname "$0")/lib.sh"
+no_leak_check
 S=$STRATA
 cd "$T" || exit 1
 need python3 sha256sum || { skip fault-kills "python3 or sha256sum missing"; exit 0; }
