@@ -76,7 +76,7 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: layer-walk DIR [OUT]\n");
+		fprintf(stderr, "usage: layer-walk DIR [OUT [gzip|zstd|none]]\n");
 		return 2;
 	}
 	struct timespec t0, t1;
@@ -95,7 +95,12 @@ int main(int argc, char **argv)
 	}
 	struct layer_digests d;
 	struct error err;
-	if (layer_write(ents, nents, 0, NULL, fd, &d, &err) < 0) {
+	struct compression how = {COMPRESS_GZIP, 0};
+	if (argc > 3 && compress_parse(argv[3], &how.method, &err) < 0) {
+		fprintf(stderr, "layer-walk: %s\n", err.msg);
+		return 2;
+	}
+	if (layer_write(ents, nents, 0, &how, fd, &d, &err) < 0) {
 		fprintf(stderr, "layer-walk: %s\n", err.msg);
 		return 1;
 	}
