@@ -41,6 +41,7 @@ struct run {
 	int locks[16];             /* cache mounts' lock files */
 	size_t nlocks;
 	char *secrets;             /* a tmpfs for the secret files, or NULL */
+	size_t nscratch;           /* names handed out for mounts' scratch files and directories */
 	char tail[TAIL_BYTES];   /* the last bytes of output */
 	size_t tlen;
 };
@@ -429,7 +430,7 @@ static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const st
 			sandbox_bind(sb, src, at, true);
 		} else if (S_ISDIR(st.st_mode)) {
 			/* writable, the writes discarded: an overlay on the source */
-			char *d = arena_printf(r->a, "%s/rw%zu", r->dir, sb ? (size_t)r->nlocks + r->nviews : 0);
+			char *d = arena_printf(r->a, "%s/rw%zu", r->dir, r->nscratch++);
 			char *lw = arena_printf(r->a, "%s/l", d), *up = arena_printf(r->a, "%s/u", d),
 			     *wk = arena_printf(r->a, "%s/w", d);
 			if (mkdir(d, 0700) < 0 || symlink(src, lw) < 0 || mkdir(up, 0755) < 0 || mkdir(wk, 0700) < 0)
@@ -437,7 +438,7 @@ static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const st
 			const char *lower = "l";
 			sandbox_overlay_at(sb, d, &lower, 1, "u", "w", at);
 		} else {
-			char *copy = arena_printf(r->a, "%s/files/bind-%s", r->dir, strrchr(src, '/') + 1);
+			char *copy = arena_printf(r->a, "%s/files/bind%zu", r->dir, r->nscratch++);
 			struct error e2;
 			size_t len;
 			char *data = read_file(src, &len);
@@ -523,7 +524,7 @@ static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const st
 					return -1;
 				}
 			}
-			char *f = arena_printf(r->a, "%s/%zu", r->secrets, (size_t)env->n + r->nlocks + r->nviews);
+			char *f = arena_printf(r->a, "%s/%zu", r->secrets, r->nscratch++);
 			int fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 			if (fd < 0 || write_all(fd, data, len) < 0 || fchown(fd, m->uid, m->gid) < 0 ||
 			    fchmod(fd, m->mode) < 0)
