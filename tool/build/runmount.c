@@ -157,11 +157,13 @@ static int parse(struct arena *a, const char *spec, struct runmount *m, struct e
 			if (number(k, v, 8, &m->mode, err) < 0 || m->mode > 07777)
 				return err_set(err, "invalid value for mode: %s", v ? v : "");
 		} else if (!strcmp(k, "uid") && (t == RUNMOUNT_CACHE || t == RUNMOUNT_SECRET)) {
-			if (number(k, v, 10, &m->uid, err) < 0)
-				return -1;
+			if (!v || id_parse(v, &m->uid) < 0)
+				return err_set(err, "invalid value for %s: %s (ids go from 0 to %llu)", k, v ? v : "(none)",
+					       ID_MAX);
 		} else if (!strcmp(k, "gid") && (t == RUNMOUNT_CACHE || t == RUNMOUNT_SECRET)) {
-			if (number(k, v, 10, &m->gid, err) < 0)
-				return -1;
+			if (!v || id_parse(v, &m->gid) < 0)
+				return err_set(err, "invalid value for %s: %s (ids go from 0 to %llu)", k, v ? v : "(none)",
+					       ID_MAX);
 		} else if (!strcmp(k, "required") && t == RUNMOUNT_SECRET) {
 			if (boolean(k, v, &m->required, err) < 0)
 				return -1;
