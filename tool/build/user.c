@@ -32,14 +32,10 @@ static size_t fields(char *line, char **f, size_t n)
 	return k;
 }
 
+/* an id as everywhere (id_parse): 4294967295 would be setresuid's "no change", so root */
 static bool numeric(const char *s, unsigned *v)
 {
-	char *end;
-	unsigned long x = strtoul(s, &end, 10);
-	if (!*s || *end || x > 0xffffffffUL)
-		return false;
-	*v = (unsigned)x;
-	return true;
+	return id_parse(s, v) == 0;
 }
 
 int user_lookup(struct arena *a, const char *rootfs, const char *spec, struct user_ids *out, struct error *err)
