@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -654,8 +655,10 @@ static void check_healthcheck(struct pctx *c, const struct node *n, struct step 
 		}
 		if (!strcmp(s->flags[i].name, "retries")) {
 			char *end;
+			errno = 0;
 			long r = strtol(s->flags[i].value, &end, 10);
-			if (*end || end == s->flags[i].value)
+			/* BuildKit's ParseInt(v, 10, 32): the config's Retries is an int */
+			if (*end || end == s->flags[i].value || errno || r > INT_MAX || r < INT_MIN)
 				die_node(c, n, s->flags[i].off, "invalid --retries: %s", qname(s->flags[i].value));
 			if (r < 0)
 				die_node(c, n, s->flags[i].off, "--retries cannot be negative (%ld)", r);
