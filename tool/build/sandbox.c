@@ -394,6 +394,8 @@ static int first_process(void *arg)
 		_exit(125);
 	close(sb->go_fd);
 	setsid();
+	/* docker's: what the command makes must not depend on the caller's umask */
+	umask(022);
 	if (sys_mounts_private(&err) < 0) {
 		report(sb, "E%s", err.msg);
 		_exit(125);
