@@ -12,7 +12,7 @@ DOCKERFILE may hold lines that correct WANT where the reference builder
 (buildah) differs from docker's documented behaviour:
     # expect-fs PATH absent                  PATH must not exist
     # expect-fs PATH field=value ...         PATH must have these fields
-(fields: type mode uid gid sha256 target dev link). Python standard library only.
+(fields: type mode uid gid sha256 target dev link; field=- means absent). Python standard library only.
 """
 import hashlib
 import os
@@ -114,7 +114,10 @@ def main():
         d = dict(want.get(path, {}))
         for it in items:
             k, _, v = it.partition("=")
-            d[k] = v
+            if v == "-":
+                d.pop(k, None)  # field=- : the field is absent (link=-: not a hard link)
+            else:
+                d[k] = v
         want[path] = d
     lines = []
     for path in sorted(set(want) | set(got)):

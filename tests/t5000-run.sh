@@ -93,9 +93,10 @@ want() { # NAME FILE CONTENT
 	if [ "$got" = "$3" ]; then ok "t5000/$1"; else fail "t5000/$1" "$2 is [$got], want [$3]"; fi
 }
 want env out "given from-env 0 /root buildkitsandbox"
-want exec-form id "uid=0(root) gid=0(root) groups=50(staff)"
-want user home/app/id "uid=1000(app) gid=1000(app) groups=10(wheel),50(staff)"
-want user-group home/app/id2 "uid=1000(app) gid=50(staff)"
+want exec-form id "uid=0(root) gid=0(root) groups=0(root),50(staff)"
+# the primary group is a supplementary one too (CVE-2022-2989, CVE-2023-25173); the kernel sorts them
+want user home/app/id "uid=1000(app) gid=1000(app) groups=10(wheel),50(staff),1000(app)"
+want user-group home/app/id2 "uid=1000(app) gid=50(staff) groups=50(staff)"
 want workdir w/here "/w"
 want heredoc hd "from heredoc"
 want heredoc-shebang sb "shebang /dev/pipes/EOT"

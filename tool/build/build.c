@@ -228,6 +228,9 @@ static void key_start(struct bctx *b, struct key *k, const char *parent, const s
 	key_str(k, b->p->platform);
 	key_u64(k, (uint64_t)b->epoch);
 	hash_step(k, s);
+	/* only when set, so that the keys of builds without it stay as they were */
+	if (s->instr == I_RUN && b->o->drop_volatile)
+		key_str(k, "drop-volatile");
 }
 
 /* a step that only changes the config (no layer, no I/O): its key is its parent's and its text */
@@ -611,6 +614,7 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	b->run.context = o->context;
 	b->run.from = mount_from;
 	b->run.ctx = b;
+	b->run.drop_volatile = o->drop_volatile;
 	struct stat st;
 	if (stat(o->context, &st) < 0)
 		return err_sys(err, "context %s", qname(o->context));

@@ -31,6 +31,7 @@ struct build_opts {
 	const char *target;
 	const char *platform;
 	bool no_cache;
+	bool drop_volatile;         /* --drop-volatile: RUN layers leave out volatile.h's list */
 	bool quiet;
 	enum sandbox_net network;   /* --network: RUN's default */
 	const struct run_secret *secrets;  /* --secret */

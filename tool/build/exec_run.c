@@ -23,6 +23,7 @@
 #include "upper.h"
 #include "user.h"
 #include "util.h"
+#include "volatile.h"
 
 /* the host name every RUN sees, BuildKit's */
 #define RUN_HOSTNAME "buildkitsandbox"
@@ -674,6 +675,8 @@ int exec_run(struct exec *x, struct error *err)
 	struct layer_entry *e;
 	size_t n;
 	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), false, &e, &n, err) < 0)
+		goto out;
+	if (x->run && x->run->drop_volatile && volatile_apply(e, &n, x->epoch, r.a, err) < 0)
 		goto out;
 	/* a command that changed nothing adds no layer, as BuildKit */
 	if (n && exec_add_layer(x, e, n, err) < 0)

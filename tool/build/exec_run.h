@@ -33,6 +33,7 @@ struct run_opts {
 	   into out (the caller frees it); with key set, its step key or manifest digest instead */
 	int (*from)(void *ctx, const char *name, struct image *out, char key[72], struct error *err);
 	void *ctx;
+	bool drop_volatile;         /* --drop-volatile (volatile.h) */
 };
 
 /* the flags of RUN step s (--network, --security, --mount) are valid and the secrets it requires

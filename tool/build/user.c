@@ -112,5 +112,15 @@ int user_lookup(struct arena *a, const char *rootfs, const char *spec, struct us
 			return err_set(err, "unable to find group %s: no matching entries in etc/group", group);
 		out->gid = num;
 	}
+	/* the primary group leads the supplementary ones, as docker, containerd and BuildKit do
+	   since CVE-2023-25173 (`id` shows groups=GID) */
+	unsigned *all = arena_alloc(a, (out->ngroups + 1) * sizeof *all);
+	size_t k = 0;
+	all[k++] = out->gid;
+	for (size_t i = 0; i < out->ngroups; i++)
+		if (out->groups[i] != out->gid)
+			all[k++] = out->groups[i];
+	out->groups = all;
+	out->ngroups = k;
 	return 0;
 }

@@ -10,7 +10,8 @@ struct error;
 
 struct user_ids {
 	unsigned uid, gid;
-	unsigned *groups;      /* supplementary groups: those listing the user, when no group was given */
+	unsigned *groups;      /* supplementary groups: gid first, then those listing the user when no
+	                          group was given */
 	size_t ngroups;
 	const char *home;      /* the passwd entry's home, "/" when none */
 };

@@ -39,6 +39,9 @@ static const char usage[] =
 	"                           none or host\n"
 	"      --secret id=ID,src=FILE|env=VAR\n"
 	"                           a secret for RUN --mount=type=secret (never stored)\n"
+	"      --drop-volatile      leave out of RUN layers what records when a command ran (apt/dpkg\n"
+	"                           logs and caches, ldconfig's aux-cache, *-old backups) and set the\n"
+	"                           source times in .pyc files to the epoch\n"
 	"  -o, --output DEST        also write the image to DEST (repeatable): oci:DIR[:TAG],\n"
 	"                           oci-archive:FILE|-, docker-archive:FILE|-, or docker's\n"
 	"                           type=oci|docker|tar|local,dest=PATH\n"
@@ -134,6 +137,7 @@ static char *stdin_context(struct store **s)
 int cmd_build(int argc, char **argv)
 {
 	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES, SECRET, ALLOW_FOREIGN, COMPRESSION, COMPRESSION_LEVEL };
+	enum { DROP_VOLATILE = 1024 }; /* its own line: the list above grows with every flag */
 	static const struct option opts[] = {
 		{"file", required_argument, NULL, 'f'},
 		{"tag", required_argument, NULL, 't'},
@@ -143,6 +147,7 @@ int cmd_build(int argc, char **argv)
 		{"no-cache", no_argument, NULL, NO_CACHE},
 		{"network", required_argument, NULL, NETWORK},
 		{"secret", required_argument, NULL, SECRET},
+		{"drop-volatile", no_argument, NULL, DROP_VOLATILE},
 		{"output", required_argument, NULL, 'o'},
 		{"iidfile", required_argument, NULL, IIDFILE},
 		{"progress", required_argument, NULL, PROGRESS},
@@ -244,6 +249,9 @@ int cmd_build(int argc, char **argv)
 			o.secrets = ns;
 			break;
 		}
+		case DROP_VOLATILE:
+			o.drop_volatile = true;
+			break;
 		case NETWORK:
 			if (sandbox_net_parse(optarg, &o.network) < 0)
 				fatal("build: --network must be default, none or host, not '%s'", optarg);
