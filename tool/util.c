@@ -735,3 +735,48 @@ size_t edit_distance(const char *a, const char *b, bool swaps)
 	free(d);
 	return r;
 }
+
+int write_if_changed(const char *path, const void *p, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		struct stat st;
+		bool same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == n;
+		if (same && n) {
+			char *old = xmalloc(n);
+			size_t got = 0;
+			while (got < n) {
+				ssize_t r = read(fd, old + got, n - got);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r <= 0)
+					break;
+				got += (size_t)r;
+			}
+			same = got == n && !memcmp(old, p, n);
+			free(old);
+		}
+		close(fd);
+		if (same)
+			return 0;
+	}
+	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(tmp);
+		return -1;
+	}
+	int r = write_all(fd, p, n), e = errno;
+	if (close(fd) < 0 && r == 0)
+		r = -1, e = errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -1, e = errno;
+	if (r < 0) {
+		unlink(tmp);
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	free(tmp);
+	return 1;
+}

@@ -106,5 +106,8 @@ int open_regular(const char *path, const char *what, bool nofollow, int *fd, str
 /* the whole regular file at path (followed through symlinks), at most max bytes, NUL-terminated
    and malloc'd into *out; -1 with err naming what */
 int read_regular(const char *path, const char *what, size_t max, char **out, size_t *len, struct error *err);
+/* replace path's content with the n bytes at p (temporary file and rename) unless it already holds
+   exactly them, so its mtime changes only with its content; 1 written, 0 unchanged, -1 with errno */
+int write_if_changed(const char *path, const void *p, size_t n);
 
 #endif

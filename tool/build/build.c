@@ -26,6 +26,7 @@
 #include "progress.h"
 #include "ref.h"
 #include "rootfs.h"
+#include "statcache.h"
 #include "store.h"
 #include "sys.h"
 #include "utf8.h"
@@ -172,8 +173,20 @@ static int collect_sources(struct bctx *b, struct arena *a, const struct step *s
 		o->keep_modes = b->o->keep_modes;
 		o->ignore = b->ig;
 		o->what = "the build context";
+		if (b->o->statcache_dir) {
+			size_t si = 0;
+			while (s < b->p->stages[si].steps || s >= b->p->stages[si].steps + b->p->stages[si].nsteps)
+				si++;
+			o->cache = statcache_open(arena_printf(a, "%s/%zu.%zu.stat", b->o->statcache_dir, si,
+							       (size_t)(s - b->p->stages[si].steps) + 1));
+		}
 	}
-	return exec_copy_sources(a, s, o, src, err);
+	int r = exec_copy_sources(a, s, o, src, err);
+	struct error serr;
+	/* a cache that cannot be saved costs a re-hash next time, nothing more */
+	statcache_close(o->cache, &serr);
+	o->cache = NULL;
+	return r;
 }
 
 static void hash_step(struct key *k, const struct step *s)
@@ -491,6 +504,9 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 		image_set_env(&bs->img, "PATH", PLAN_DEFAULT_PATH);
 	progress_from(b->prog, stage_label(b, bs), st->from->line.text);
 	size_t nsteps = st->nsteps;
+	bool stop = b->o->stop && idx == b->o->stop_stage;
+	if (stop)
+		nsteps = (size_t)(b->o->stop_step + 1);
 	for (size_t i = 0; i < nsteps;) {
 		size_t j = i;
 		while (j < nsteps && meta_only(&st->steps[j]))
@@ -503,7 +519,9 @@ static int build_stage(struct bctx *b, int idx, struct error *err)
 			return -1;
 		}
 	}
-	if ((!bs->img.manifest[0] || st->nsteps == 0) && !b->keys) {
+	if (stop && b->o->stop_key)
+		memcpy(b->o->stop_key, bs->key, KEY_HEX);
+	if ((!bs->img.manifest[0] || nsteps == 0) && !b->keys) {
 		if (image_save(b->s, &bs->img, b->epoch, err) < 0)
 			return -1;
 	}
@@ -664,6 +682,9 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	free(file);
 	if (irc < 0)
 		return -1;
+	if (o->stop && (o->stop_stage < 0 || (size_t)o->stop_stage >= b->p->n || o->stop_step < -1 ||
+			o->stop_step >= (int)b->p->stages[o->stop_stage].nsteps))
+		return err_set(err, "no step %d.%d in %s", o->stop_stage, o->stop_step + 1, df->path);
 	if (!keys && (sys_private_mounts(err) < 0 || store_tmpdir(b->s, &b->tmpdir, err) < 0))
 		return -1;
 	b->st = xcalloc(b->p->n, sizeof *b->st);
@@ -694,12 +715,47 @@ int build_keys(const struct build_opts *o, struct arena *a, struct plan **out, s
 	if (begin(&b, o, true, err) < 0)
 		goto out;
 	for (size_t i = 0; i < b.p->n; i++)
-		if (b.p->stages[i].needed && build_stage(&b, (int)i, err) < 0)
+		if (b.p->stages[i].needed && (!o->stop || (int)i == o->stop_stage) && build_stage(&b, (int)i, err) < 0)
 			goto out;
 	*out = b.p;
 	r = 0;
 out:
 	end(&b);
+	return r;
+}
+
+int build_plan(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err)
+{
+	struct bctx b = {.a = a};
+	int r = begin(&b, o, true, err);
+	if (r == 0)
+		*out = b.p;
+	end(&b);
+	return r;
+}
+
+int build_sources(const struct build_opts *o, int (*fn)(const struct copy_src *src, void *ctx, struct error *err),
+		  void *ctx, struct error *err)
+{
+	struct bctx b = {.a = arena_new()};
+	struct copy_src *src = NULL;
+	int r = -1;
+	if (begin(&b, o, true, err) < 0)
+		goto out;
+	struct step *s = o->stop && o->stop_step >= 0 ? &b.p->stages[o->stop_stage].steps[o->stop_step] : NULL;
+	if (!s || (s->instr != I_COPY && s->instr != I_ADD) || s->from_stage >= 0 || s->from_image) {
+		err_set(err, "step %d.%d copies nothing from the context", o->stop_stage, o->stop_step + 1);
+		goto out;
+	}
+	r = collect_sources(&b, b.a, s, &src, NULL, NULL, err);
+	if (r == 0)
+		r = fn(src, ctx, err);
+	if (r < 0)
+		step_err(s, b.p->df->path, err);
+out:
+	copy_free(src);
+	end(&b);
+	arena_free(b.a);
 	return r;
 }
 
@@ -710,10 +766,11 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	if (begin(&b, o, false, err) < 0)
 		goto out;
 	b.prog = progress_new(o->quiet ? PROGRESS_QUIET : (enum progress_mode)o->progress, b.total);
-	if (build_stage(&b, b.p->target, err) < 0)
+	int top = o->stop ? o->stop_stage : b.p->target;
+	if (build_stage(&b, top, err) < 0)
 		goto out;
-	struct image *img = &b.st[b.p->target].img;
-	if (o->nlabels) {
+	struct image *img = &b.st[top].img;
+	if (o->nlabels && !o->stop) {
 		/* --label: on the target image only, with no history entry, as BuildKit does */
 		for (size_t i = 0; i < o->nlabels; i++) {
 			const char *eq = strchr(o->labels[i], '=');
@@ -724,6 +781,10 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 			goto out;
 	}
 	snprintf(out, DIGEST_SIZE, "%s", img->manifest);
+	if (o->stop) {
+		r = 0;
+		goto out;
+	}
 	for (size_t i = 0; i < o->ntags; i++)
 		if (store_tag_set(b.s, o->tags[i], img->manifest, err) < 0)
 			goto out;

@@ -12,6 +12,7 @@
 #include "sandbox.h"
 
 struct arena;
+struct copy_src;
 struct error;
 struct plan;
 struct store;
@@ -41,6 +42,14 @@ struct build_opts {
 	const char **labels;        /* --label K=V: set on the target image */
 	size_t nlabels;
 	struct compression compression; /* --compression, --compression-level (zero: gzip 6) */
+	/* one step (the graph back ends): build_run and build_keys go only up to step stop_step of
+	   stage stop_stage (-1: its FROM), each step before it a cache hit; that step's key goes to
+	   stop_key when set (KEY_HEX bytes), and build_run's digest is the image after it */
+	bool stop;
+	int stop_stage, stop_step;
+	char *stop_key;
+	/* keep a stat cache of each context source set in this folder (STAGE.STEP.stat) */
+	const char *statcache_dir;
 };
 
 /* The keys-only pass, which the Make and Ninja back ends build on: parse and plan the Dockerfile
@@ -52,6 +61,12 @@ struct build_opts {
    COPY's the hash of its sources; tags, outputs and no_cache are not used. The front end dies
    with a position on a bad Dockerfile; the rest returns -1 with err. */
 int build_keys(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err);
+/* the plan alone (in a): no key computed, no source read */
+int build_plan(const struct build_opts *o, struct arena *a, struct plan **out, struct error *err);
+/* collect the context sources of COPY/ADD step stop_stage.stop_step and hand them to fn;
+   0 or -1 with err (positioned at the step) */
+int build_sources(const struct build_opts *o, int (*fn)(const struct copy_src *src, void *ctx, struct error *err),
+		  void *ctx, struct error *err);
 /* build; the front end dies with a position on a bad Dockerfile, the rest returns -1 with err;
    the target's manifest digest goes to out */
 int build_run(const struct build_opts *o, char out[72], struct error *err);

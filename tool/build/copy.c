@@ -18,6 +18,7 @@
 #include "ignore.h"
 #include "key.h"
 #include "layer.h"
+#include "statcache.h"
 #include "untar.h"
 #include "utf8.h"
 #include "util.h"
@@ -57,6 +58,7 @@ struct copy_src {
 	size_t ngroups;
 	int rootfd;                   /* o->root, which every source is opened below */
 	struct copy_src *owned;       /* archives ADD extracted, freed with this */
+	struct strv globbed;          /* host directories a wildcard was matched in */
 };
 
 /* descriptors of hashed files kept open for writing the layer, and how many may be */
@@ -310,7 +312,8 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 		if (fd < 0)
 			return err_sys(err, "%s", qname(host));
 		struct stat st;
-		if (fstat(fd, &st) < 0 || !same_file(&st, seen) || key_fd(fd, f->hash) < 0) {
+		if (fstat(fd, &st) < 0 || !same_file(&st, seen) ||
+		    (s->o && s->o->cache ? statcache_hash(s->o->cache, host, fd, &st, f->hash) : key_fd(fd, f->hash)) < 0) {
 			int e = errno;
 			close(fd);
 			if (!same_file(&st, seen))
@@ -509,6 +512,7 @@ static void glob_expand(struct copy_src *s, const char *pat, struct strv *out)
 			DIR *d = opendir(host);
 			if (!d)
 				continue;
+			strv_push(&s->globbed, host);
 			struct strv names;
 			strv_init(&names, s->a);
 			struct dirent *e;
@@ -622,6 +626,16 @@ int copy_unchanged(const struct copy_src *s, struct error *err)
 	return 0;
 }
 
+void copy_inputs(const struct copy_src *s, void (*fn)(void *ctx, const char *host), void *ctx)
+{
+	for (size_t i = 0; i < s->globbed.n; i++)
+		fn(ctx, s->globbed.v[i]);
+	for (size_t i = 0; i < s->n; i++)
+		for (size_t j = 0; j < s->m[i].n; j++)
+			if (s->m[i].files[j].host)
+				fn(ctx, s->m[i].files[j].host);
+}
+
 void copy_free(struct copy_src *s)
 {
 	while (s) {
@@ -646,6 +660,7 @@ struct copy_src *copy_new(struct arena *a)
 	memset(s, 0, sizeof *s);
 	s->a = a;
 	s->rootfd = -1;
+	strv_init(&s->globbed, a);
 	return s;
 }
 

@@ -14,6 +14,7 @@ struct ignore;
 struct key;
 struct layer_entry;
 struct copy_src;
+struct statcache;
 
 struct copy_opts {
 	const char *root;          /* host directory the sources are relative to */
@@ -24,6 +25,7 @@ struct copy_opts {
 	const struct ignore *ignore;      /* .dockerignore (context only), or NULL */
 	const char *const *excludes;      /* --exclude patterns */
 	size_t nexcludes;
+	struct statcache *cache;   /* content hashes of unchanged files come from it, or NULL */
 };
 
 /* collect the files the n source patterns name; 0 or -1 with err */
@@ -32,6 +34,9 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 /* 0 when no source file changed since copy_collect (its hash is then the content written), else
    -1 with err naming it */
 int copy_unchanged(const struct copy_src *s, struct error *err);
+/* call fn with every host path the collection read: each file and directory of the sources and
+   each directory a wildcard was matched in (what a build graph must watch for changes) */
+void copy_inputs(const struct copy_src *s, void (*fn)(void *ctx, const char *host), void *ctx);
 /* release what s holds outside its arena; NULL is fine */
 void copy_free(struct copy_src *s);
 /* an empty source list (for heredoc-only COPY) */

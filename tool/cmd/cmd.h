@@ -17,6 +17,8 @@ int cmd_rmi(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_gen(int argc, char **argv);
+int cmd_step(int argc, char **argv);
 
 struct env;
 struct error;

@@ -21,6 +21,8 @@ static const struct cmd {
 } cmds[] = {
 	{"build", cmd_build, "build an image from a Dockerfile (docker build's flags)"},
 	{"run", cmd_run, "run an image's command in the sandbox RUN uses, in the foreground"},
+	{"gen", cmd_gen, "write a Makefile or build.ninja that builds the image step by step (--make|--ninja)"},
+	{"step", cmd_step, "the commands a generated graph runs: hash, key, run, image, output"},
 	{"parse", cmd_parse, "parse a Dockerfile: --dump (reference AST) or --json (expanded plan)"},
 	{"images", cmd_images, "list the store's images"},
 	{"inspect", cmd_inspect, "show images as JSON (docker's fields), or one --format field"},

@@ -174,6 +174,8 @@ static char *store_location(struct error *err)
 	return xasprintf("%s/.cache/strata", v);
 }
 
+static int gc_mark(struct store *s, struct error *err);
+
 int store_open(struct store **sp, struct error *err)
 {
 	*sp = NULL;
@@ -228,6 +230,12 @@ int store_open(struct store **sp, struct error *err)
 	s->lockfd = -1;
 	s->lockmode = 0;
 	*sp = s;
+	char *gc = store_gc_file(s);
+	struct error ignored;
+	/* a reader without write access has a store whose writer made the file */
+	if (access(gc, F_OK) < 0)
+		gc_mark(s, &ignored);
+	free(gc);
 	return 0;
 }
 
@@ -633,6 +641,30 @@ static char *tag_path(struct store *s, const char *name, struct error *err)
 	char *p = xasprintf("%s/tags/%s", s->root, enc);
 	free(enc);
 	return p;
+}
+
+char *store_tag_file(struct store *s, const char *name, struct error *err)
+{
+	return tag_path(s, name, err);
+}
+
+char *store_gc_file(const struct store *s)
+{
+	return xasprintf("%s/gc", s->root);
+}
+
+/* a new gc file: a build graph's stamps made before this gc are out of date */
+static int gc_mark(struct store *s, struct error *err)
+{
+	char *p = store_gc_file(s), *tmp = xasprintf("%s.%ld.tmp", p, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r = 0;
+	if (fd < 0 || close(fd) < 0 || rename(tmp, p) < 0) {
+		r = err_sys(err, "%s", p);
+		unlink(tmp);
+	}
+	free(tmp);
+	free(p);
+	return r;
 }
 
 int store_tag_set(struct store *s, const char *name, const char *digest, struct error *err)
@@ -1171,6 +1203,8 @@ int store_gc(struct store *s, long long keep_seconds, long long *freed_bytes, st
 		goto out;
 	rc = 0;
 out:
+	if (rc == 0)
+		rc = gc_mark(s, err);
 	hexset_free(&hs);
 	*freed_bytes = bytes;
 	if (prev != LOCK_EX) {

@@ -6,6 +6,7 @@
      results/KEY           step results by step key (small JSON text)
      dirs/KIND/ID/         directories made once and then read-only (extracted layers, root filesystems)
      tags/NAME             image names -> manifest digest
+     gc                    rewritten by every gc (build graphs depend on it)
      tmp/                  temporary files, renamed into place
    Every write is temp + fsync + rename; readers verify digests; several
    processes may use one store at once. */
@@ -81,6 +82,11 @@ int store_tag_set(struct store *s, const char *name, const char *digest, struct 
 int store_tag_get(struct store *s, const char *name, char digest[DIGEST_SIZE], struct error *err);
 /* 1 when removed, 0 when there was no such tag, -1 on error */
 int store_tag_del(struct store *s, const char *name, struct error *err);
+/* the file that holds name's tag (malloc'd), whether or not it exists: a build graph watches it;
+   NULL with err when name is invalid */
+char *store_tag_file(struct store *s, const char *name, struct error *err);
+/* the file gc rewrites on every run (malloc'd): a build graph's step targets depend on it */
+char *store_gc_file(const struct store *s);
 /* all tag names, sorted, appended to out (malloc'd strings) */
 int store_tag_list(struct store *s, struct strv *out, struct error *err);
 
