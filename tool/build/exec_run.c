@@ -439,17 +439,32 @@ static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const st
 			const char *lower = "l";
 			sandbox_overlay_at(sb, d, &lower, 1, "u", "w", at);
 		} else {
+			/* a writable file is a private copy, streamed: a fifo or a device would never end */
 			char *copy = arena_printf(r->a, "%s/files/bind%zu", r->dir, r->nscratch++);
-			struct error e2;
-			size_t len;
-			char *data = read_file(src, &len);
-			int fd = data ? open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777) : -1;
-			int w = fd >= 0 ? write_all(fd, data, len) : -1;
-			free(data);
-			if (fd >= 0)
-				close(fd);
-			if (w < 0)
-				return err_sys(&e2, "copy %s", src), err_set(err, "%s", e2.msg);
+			int in, out = -1, rc = -1;
+			if (open_regular(src, "RUN --mount=type=bind,rw source", true, &in, &st, err) < 0)
+				return -1;
+			out = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
+			if (out < 0) {
+				err_sys(err, "copy %s", src);
+				goto bind_done;
+			}
+			char buf[65536];
+			ssize_t n;
+			while ((n = read(in, buf, sizeof buf)) > 0)
+				if (write_all(out, buf, (size_t)n) < 0)
+					break;
+			if (n != 0) {
+				err_sys(err, "copy %s", src);
+				goto bind_done;
+			}
+			rc = 0;
+		bind_done:
+			close(in);
+			if (out >= 0)
+				close(out);
+			if (rc < 0)
+				return -1;
 			sandbox_bind(sb, copy, at, false);
 		}
 		return 0;
