@@ -11,7 +11,7 @@ _strata() {
 	cmd=${COMP_WORDS[1]}
 	local opts=
 	case $cmd in
-	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network -o --output --iidfile --progress -q --quiet --help" ;;
+	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network --secret -o --output --iidfile --progress -q --quiet --help" ;;
 	parse) opts="--dump --json --context --build-arg --target --platform --help" ;;
 	images) opts="-q --quiet --no-trunc --format --help" ;;
 	inspect) opts="-f --format --config --manifest --help" ;;

@@ -19,7 +19,7 @@ missing=
 for c in $($S --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do grep -q "\b$c\b" "$T/man.txt" || missing="$missing $c"; done
 [ -z "$missing" ] && ok man-every-command || fail man-every-command "missing:$missing"
 missing=
-for f in $($S build --help | grep -o -- '--[a-z-]*' | sort -u); do
+for f in $($S build --help | sed -n 's/^ *\(-[a-z], \)\{0,1\}\(--[a-z-]*\).*/\2/p' | sort -u); do
 	grep -q -- "$f" "$T/man.txt" || missing="$missing $f"
 done
 [ -z "$missing" ] && ok man-every-build-flag || fail man-every-build-flag "missing:$missing"
