@@ -3,7 +3,7 @@ _strata() {
 	local cur prev cmd
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="build parse images inspect history tag rmi import export save load gc prune version help"
+	local cmds="build run parse images inspect history tag rmi import export save load gc prune version help"
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
 		return
@@ -11,7 +11,8 @@ _strata() {
 	cmd=${COMP_WORDS[1]}
 	local opts=
 	case $cmd in
-	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network --secret -o --output --iidfile --progress -q --quiet --help" ;;
+	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network --secret --compression --compression-level --allow-foreign-deflate -o --output --iidfile --progress -q --quiet --help" ;;
+	run) opts="--rm --network -e --env -v --volume --help" ;;
 	parse) opts="--dump --json --context --build-arg --target --platform --help" ;;
 	images) opts="-q --quiet --no-trunc --format --help" ;;
 	inspect) opts="-f --format --config --manifest --help" ;;
