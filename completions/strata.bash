@@ -11,7 +11,7 @@ _strata() {
 	cmd=${COMP_WORDS[1]}
 	local opts=
 	case $cmd in
-	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network --secret --compression --compression-level --allow-foreign-deflate -o --output --iidfile --progress -q --quiet --help" ;;
+	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network --secret --drop-volatile --compression --compression-level --allow-foreign-deflate -o --output --iidfile --progress -q --quiet --help" ;;
 	run) opts="--rm --network -e --env -v --volume --help" ;;
 	parse) opts="--dump --json --context --build-arg --target --platform --help" ;;
 	images) opts="-q --quiet --no-trunc --format --help" ;;
