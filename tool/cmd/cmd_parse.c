@@ -89,6 +89,7 @@ int cmd_parse(int argc, char **argv)
 		}
 	}
 	if (!mode || optind != argc - 1) {
+		arena_free(a);
 		usage(stderr);
 		return 2;
 	}
