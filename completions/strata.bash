@@ -3,7 +3,7 @@ _strata() {
 	local cur prev cmd
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="build run parse images inspect history tag rmi import export save load gc prune version help"
+	local cmds="build run gen step parse images inspect history tag rmi import export save load gc prune version help"
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
 		return
