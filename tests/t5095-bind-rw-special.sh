@@ -8,11 +8,7 @@ bb=$(command -v busybox || true)
 if [ -z "$bb" ]; then skip t5095 "needs busybox"; exit 0; fi
 S=$STRATA
 cd "$T" || exit 1
-mkdir -p root/bin root/etc
-cp "$bb" root/bin/busybox
-for a in $("$bb" --list); do [ -e "root/bin/$a" ] || ln -s busybox "root/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >root/etc/passwd
-$S import rootfs:"$T/root" base:1 >/dev/null || { fail t5095/setup "import of the base failed"; exit 0; }
+STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5095/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
 mkdir -p ctx && head -c 300000 /dev/urandom >ctx/big && mkfifo ctx/pipe
 printf 'FROM base:1\nRUN --mount=type=bind,source=big,target=/f,rw cat /f >/got && echo x >>/f\n' >ctx/Dockerfile
 if timeout 60 $S build -q --network=none ctx >b.out 2>b.err && id=$(cat b.out) &&

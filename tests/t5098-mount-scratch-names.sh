@@ -9,11 +9,7 @@ bb=$(command -v busybox || true)
 if [ -z "$bb" ]; then skip t5098 "needs busybox"; exit 0; fi
 S=$STRATA
 cd "$T" || exit 1
-mkdir -p root/bin root/etc
-cp "$bb" root/bin/busybox
-for a in $("$bb" --list); do [ -e "root/bin/$a" ] || ln -s busybox "root/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' >root/etc/passwd
-$S import rootfs:"$T/root" base:1 >/dev/null || { fail t5098/setup "import of the base failed"; exit 0; }
+STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5098/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
 B() { $S build -q --network=none "$@"; }
 mkdir -p ctx/a ctx/b && echo A >ctx/a/x && echo B >ctx/b/x
 printf 'one' >s1 && printf 'two' >s2
