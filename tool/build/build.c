@@ -659,6 +659,15 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		b->epoch = b->p->epoch;
 	for (size_t i = 0; i < b->p->nwarnings && !o->quiet; i++)
 		warn("%s", b->p->warnings[i]);
+	/* read before the RUN checks: a bind mount may name what it excludes */
+	int irc;
+	b->ig = read_ignore(o->context, file, err, &irc);
+	b->run.ignore = b->ig;
+	free(file);
+	if (irc < 0) {
+		free(data);
+		return -1;
+	}
 	for (size_t i = 0; i < b->p->n; i++) {
 		const struct stage *s = &b->p->stages[i];
 		if (!s->needed)
@@ -676,12 +685,6 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	if (!keys)
 		check_plan(b);
 	free(data);
-	int irc;
-	b->ig = read_ignore(o->context, file, err, &irc);
-	b->run.ignore = b->ig;
-	free(file);
-	if (irc < 0)
-		return -1;
 	if (o->stop && (o->stop_stage < 0 || (size_t)o->stop_stage >= b->p->n || o->stop_step < -1 ||
 			o->stop_step >= (int)b->p->stages[o->stop_stage].nsteps))
 		return err_set(err, "no step %d.%d in %s", o->stop_stage, o->stop_step + 1, df->path);

@@ -305,6 +305,8 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 		if (k < 0)
 			return err_sys(err, "readlink %s", qname(host));
 		f->link = arena_strndup(s->a, buf, (size_t)k);
+	} else if (S_ISREG(seen->st_mode) && s->o && s->o->list_only) {
+		return 0;
 	} else if (S_ISREG(seen->st_mode)) {
 		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENXIO))

@@ -26,6 +26,7 @@ struct copy_opts {
 	const char *const *excludes;      /* --exclude patterns */
 	size_t nexcludes;
 	struct statcache *cache;   /* content hashes of unchanged files come from it, or NULL */
+	bool list_only;            /* names and stats only: no file is opened or hashed (not for copy_entries) */
 };
 
 /* collect the files the n source patterns name; 0 or -1 with err */

@@ -10,9 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bindview.h"
 #include "copy.h"
 #include "error.h"
 #include "exec.h"
+#include "ignore.h"
 #include "image.h"
 #include "key.h"
 #include "layer.h"
@@ -307,6 +309,20 @@ static const struct run_secret *find_secret(const struct run_opts *o, const char
 	return NULL;
 }
 
+/* a bind mount's source below the context: its path relative to it ("." for the whole) */
+static const char *context_rel(struct arena *a, const char *source)
+{
+	char *c = path_clean(source);
+	const char *r = c;
+	while (*r == '/')
+		r++;
+	if (!strncmp(r, "../", 3) || !strcmp(r, ".."))
+		r = ""; /* cleaned like an absolute path: nothing above the context */
+	char *out = arena_strdup(a, *r ? r : ".");
+	free(c);
+	return out;
+}
+
 int exec_run_check(struct arena *a, const struct step *s, const struct run_opts *o, struct error *err)
 {
 	enum sandbox_net net;
@@ -320,10 +336,19 @@ int exec_run_check(struct arena *a, const struct step *s, const struct run_opts 
 	size_t n;
 	if (mounts_of(a, s, &m, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (m[i].type == RUNMOUNT_SECRET && m[i].required && !find_secret(o, m[i].id))
 			return err_set(err, "RUN --mount=type=secret,id=%s: the secret is required and not given "
 				       "(strata build --secret id=%s,src=FILE)", m[i].id, m[i].id);
+		/* as BuildKit, which never sends what .dockerignore excludes */
+		if (m[i].type == RUNMOUNT_BIND && !m[i].from && o && o->ignore && o->context) {
+			const char *rel = context_rel(a, m[i].source);
+			const char *res = copy_resolve(a, o->context, strcmp(rel, ".") ? rel : "");
+			if ((strcmp(rel, ".") && ignore_match(o->ignore, rel)) || (*res && ignore_match(o->ignore, res)))
+				return err_set(err, "RUN --mount=type=bind,source=%s: excluded by .dockerignore",
+					       m[i].source);
+		}
+	}
 	return 0;
 }
 
@@ -336,20 +361,6 @@ int exec_run_ready(const struct step *s, const struct run_opts *o, struct error 
 	if (sys_host_root(err) < 0)
 		return -1;
 	return sandbox_net_ready(net, err);
-}
-
-/* a bind mount's source below the context: its path relative to it ("." for the whole) */
-static const char *context_rel(struct arena *a, const char *source)
-{
-	char *c = path_clean(source);
-	const char *r = c;
-	while (*r == '/')
-		r++;
-	if (!strncmp(r, "../", 3) || !strcmp(r, ".."))
-		r = ""; /* cleaned like an absolute path: nothing above the context */
-	char *out = arena_strdup(a, *r ? r : ".");
-	free(c);
-	return out;
 }
 
 int exec_run_key(struct arena *a, const struct step *s, const struct run_opts *o, struct key *k,
@@ -427,17 +438,36 @@ static int add_mount(struct run *r, struct exec *x, struct sandbox *sb, const st
 				       m->from ? m->from : "the build context");
 		if (mount_point(r, target, S_ISDIR(st.st_mode), &at, err) < 0)
 			return -1;
-		if (!m->rw) {
+		/* a directory of the context shows what the key hashed: the overlay of a layer of whiteouts
+		   ("h") hiding what .dockerignore excludes on the source ("l"); writes discarded in "u" */
+		char *d = NULL;
+		size_t nwh = 0;
+		if (S_ISDIR(st.st_mode) && (m->rw || (!m->from && x->run->ignore))) {
+			d = arena_printf(r->a, "%s/rw%zu", r->dir, r->nscratch++);
+			char *lw = arena_printf(r->a, "%s/l", d), *hide = arena_printf(r->a, "%s/h", d);
+			if (mkdir(d, 0700) < 0 || symlink(src, lw) < 0 || mkdir(hide, 0700) < 0)
+				return err_sys(err, "bind mount scratch %s", d);
+			if (!m->from && x->run->ignore) {
+				struct copy_opts co = {.root = root, .context = true, .what = "the build context",
+						       .ignore = x->run->ignore, .list_only = true};
+				struct copy_src *ls;
+				int lr = copy_collect(r->a, &co, &rel, 1, &ls, err);
+				if (lr == 0)
+					lr = bindview_whiteouts(r->a, ls, src, hide, &nwh, err);
+				copy_free(ls);
+				if (lr < 0)
+					return err_wrap(err, "RUN --mount=type=bind,source=%s", m->source);
+			}
+		}
+		const char *lowers[] = {"h", "l"};
+		if (!m->rw && !nwh) {
 			sandbox_bind(sb, src, at, true);
 		} else if (S_ISDIR(st.st_mode)) {
-			/* writable, the writes discarded: an overlay on the source */
-			char *d = arena_printf(r->a, "%s/rw%zu", r->dir, r->nscratch++);
-			char *lw = arena_printf(r->a, "%s/l", d), *up = arena_printf(r->a, "%s/u", d),
-			     *wk = arena_printf(r->a, "%s/w", d);
-			if (mkdir(d, 0700) < 0 || symlink(src, lw) < 0 || mkdir(up, 0755) < 0 || mkdir(wk, 0700) < 0)
+			char *up = arena_printf(r->a, "%s/u", d), *wk = arena_printf(r->a, "%s/w", d);
+			if (m->rw && (mkdir(up, 0755) < 0 || mkdir(wk, 0700) < 0))
 				return err_sys(err, "bind mount scratch %s", d);
-			const char *lower = "l";
-			sandbox_overlay_at(sb, d, &lower, 1, "u", "w", at);
+			sandbox_overlay_at(sb, d, nwh ? lowers : lowers + 1, nwh ? 2 : 1, m->rw ? "u" : NULL,
+					   m->rw ? "w" : NULL, at);
 		} else {
 			/* a writable file is a private copy, streamed: a fifo or a device would never end */
 			char *copy = arena_printf(r->a, "%s/files/bind%zu", r->dir, r->nscratch++);

@@ -96,9 +96,13 @@ void sandbox_overlay_at(struct sandbox *sb, const char *dir, const char *const *
 	o->lowers = xcalloc(n + 2, sizeof *o->lowers);
 	for (size_t i = 0; i < n; i++)
 		o->lowers[i] = xstrdup(lowers[i]);
-	o->lowers[n] = xstrdup(upper);
-	o->lowers[n + 1] = xstrdup(work);
-	o->nlowers = n + 2;
+	o->nlowers = n;
+	o->ro = !upper;
+	if (upper) {
+		o->lowers[n] = xstrdup(upper);
+		o->lowers[n + 1] = xstrdup(work);
+		o->nlowers = n + 2;
+	}
 }
 
 void sandbox_root_bind(struct sandbox *sb, const char *src, bool ro)
@@ -253,6 +257,10 @@ static int run_op(struct sandbox *sb, const struct op *o, struct error *err)
 	char *dst = o->dst ? in_root(sb, o->dst) : NULL;
 	switch (o->kind) {
 	case OP_OVERLAY:
+		if (o->ro) {
+			r = sys_overlay_ro(o->src, (const char *const *)o->lowers, o->nlowers, dst ? dst : sb->root, err);
+			break;
+		}
 		r = sys_overlay_rw(o->src, (const char *const *)o->lowers, o->nlowers - 2, o->lowers[o->nlowers - 2],
 				   o->lowers[o->nlowers - 1], false, dst ? dst : sb->root, err);
 		break;

@@ -36,7 +36,8 @@ void sandbox_free(struct sandbox *sb);
 /* the root: an overlay of lowers[0..n) (lowers[0] on top) with upper and work, names relative to dir */
 void sandbox_overlay(struct sandbox *sb, const char *dir, const char *const *lowers, size_t n, const char *upper,
 		     const char *work);
-/* the same at dst instead of the root (a writable view of a directory whose writes are discarded) */
+/* the same at dst instead of the root (a writable view of a directory whose writes are discarded);
+   upper and work NULL: a read-only overlay of the lowers (at least two) */
 void sandbox_overlay_at(struct sandbox *sb, const char *dir, const char *const *lowers, size_t n, const char *upper,
 			const char *work, const char *dst);
 /* the root: host directory src, read-only when ro */
