@@ -97,7 +97,7 @@ fuzz: build/fuzz-front
 
 # every benchmark in bench/, each printing its ratios against a peer; BENCH="layer parse" picks some
 bench: strata
-	$(Q)STRATA=$(CURDIR)/strata sh bench/run $(BENCH)
+	$(Q)STRATA=$(CURDIR)/strata sh bench/all $(BENCH)
 
 install: strata
 	install -d $(DESTDIR)$(PREFIX)/bin
