@@ -121,7 +121,6 @@ static void run_ignorefile(const char *dir, int *pass, int *total)
 		struct buf b;
 		strv_init(&got, NULL);
 		buf_init(&b, NULL);
-		buf_puts(&b, "");
 		int rc = ignore_read(in, len, &got, &e);
 		for (size_t i = 0; i < got.n; i++)
 			buf_printf(&b, "%s\n", got.v[i]);

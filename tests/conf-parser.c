@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "error.h"
 #include "parse.h"
 #include "util.h"
 
@@ -226,7 +227,7 @@ static void heredoc_words(size_t *ok, size_t *total)
 			continue;
 		struct arena *a = arena_new();
 		struct heredoc h;
-		const char *err = NULL;
+		struct error err;
 		int r = heredoc_marker(a, f[0], &h, &err);
 		char *name = xasprintf("heredoc-words:%zu", row);
 		bool pass;
@@ -256,7 +257,7 @@ static void heredocs_from_line(size_t *ok, size_t *total)
 		row++;
 		struct arena *a = arena_new();
 		struct heredoc *h;
-		const char *err = NULL;
+		struct error err;
 		ssize_t n = heredoc_markers(a, f[0], &h, &err);
 		size_t want = nf > 1 && *f[1] ? nf - 1 : 0;
 		/* upstream's rule: what is returned is a prefix of the listed names */

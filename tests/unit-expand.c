@@ -43,10 +43,9 @@ static const char *exw(const char *word, int flags)
 		return arena_printf(A, "ERR: %s", x.err ? x.err : "(no message)");
 	struct buf b;
 	buf_init(&b, A);
-	buf_puts(&b, "");
 	for (size_t i = 0; i < sv.n; i++)
 		buf_printf(&b, "%s%s", i ? "|" : "", sv.v[i]);
-	return b.s;
+	return buf_take(&b);
 }
 
 #define T(name, word, flags, want) CHECK_STR(name, ex(word, flags), want)

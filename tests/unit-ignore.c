@@ -37,13 +37,12 @@ static char *read_joined(const char *data, size_t len)
 	struct buf b;
 	strv_init(&sv, NULL);
 	buf_init(&b, NULL);
-	buf_puts(&b, "");
 	if (ignore_read(data, len, &sv, &e) < 0)
 		buf_printf(&b, "ERROR %s", e.msg);
 	for (size_t i = 0; i < sv.n; i++)
 		buf_printf(&b, "%s%s", i ? "|" : "", sv.v[i]);
 	strv_free(&sv);
-	return b.s;
+	return buf_take(&b);
 }
 
 static void test_exceptions(void)

@@ -209,29 +209,50 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+void *array_grow(void *v, size_t *cap, size_t need, size_t size, struct arena *a)
+{
+	if (need <= *cap)
+		return v;
+	size_t ncap = *cap ? *cap : (size < 8 ? 64 / size : 8);
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2)
+			oom();
+		ncap *= 2;
+	}
+	if (ncap > SIZE_MAX / size)
+		oom();
+	void *p;
+	if (a) {
+		p = arena_alloc(a, ncap * size);
+		if (v && *cap)
+			memcpy(p, v, *cap * size);
+	} else {
+		p = xrealloc(v, ncap * size);
+	}
+	*cap = ncap;
+	return p;
+}
+
+/* the text of every empty buf that owns no memory yet: read-only, so a write through it faults */
+#define BUF_EMPTY ((char *)"")
+
 void buf_init(struct buf *b, struct arena *a)
 {
-	b->s = NULL;
+	b->s = BUF_EMPTY;
 	b->len = b->cap = 0;
 	b->a = a;
 }
 
 static void buf_grow(struct buf *b, size_t extra)
 {
+	if (extra >= SIZE_MAX - b->len)
+		oom();
 	if (b->len + extra + 1 <= b->cap)
 		return;
-	size_t cap = b->cap ? b->cap * 2 : 64;
-	while (cap < b->len + extra + 1)
-		cap *= 2;
-	if (b->a) {
-		char *s = arena_alloc(b->a, cap);
-		if (b->len)
-			memcpy(s, b->s, b->len);
-		b->s = s;
-	} else {
-		b->s = xrealloc(b->s, cap);
-	}
-	b->cap = cap;
+	bool empty = b->cap == 0;
+	b->s = array_grow(empty ? NULL : b->s, &b->cap, b->len + extra + 1, 1, b->a);
+	if (empty)
+		b->s[0] = 0;
 }
 
 void buf_putc(struct buf *b, int c)
@@ -273,15 +294,23 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
-	if (b->s)
+	if (b->cap)
 		b->s[0] = 0;
+}
+
+char *buf_take(struct buf *b)
+{
+	char *s = b->cap ? b->s : b->a ? arena_strdup(b->a, "") : xstrdup("");
+	b->s = BUF_EMPTY;
+	b->len = b->cap = 0;
+	return s;
 }
 
 void buf_free(struct buf *b)
 {
-	if (!b->a)
+	if (!b->a && b->cap)
 		free(b->s);
-	b->s = NULL;
+	b->s = BUF_EMPTY;
 	b->len = b->cap = 0;
 }
 
@@ -294,18 +323,7 @@ void strv_init(struct strv *sv, struct arena *a)
 
 void strv_push(struct strv *sv, char *s)
 {
-	if (sv->n + 1 >= sv->cap) {
-		size_t cap = sv->cap ? sv->cap * 2 : 8;
-		if (sv->a) {
-			char **v = arena_alloc(sv->a, cap * sizeof *v);
-			if (sv->n)
-				memcpy(v, sv->v, sv->n * sizeof *v);
-			sv->v = v;
-		} else {
-			sv->v = xrealloc(sv->v, cap * sizeof *sv->v);
-		}
-		sv->cap = cap;
-	}
+	sv->v = array_grow(sv->v, &sv->cap, sv->n + 2, sizeof *sv->v, sv->a);
 	sv->v[sv->n++] = s;
 	sv->v[sv->n] = NULL;
 }
@@ -477,19 +495,19 @@ char *read_file(const char *path, size_t *lenp)
 				continue;
 			int e = errno;
 			close(fd);
-			free(b.s);
+			buf_free(&b);
 			errno = e;
 			return NULL;
 		}
 		if (r == 0)
 			break;
 		b.len += (size_t)r;
+		b.s[b.len] = 0;
 	}
 	close(fd);
-	b.s[b.len] = 0;
 	if (lenp)
 		*lenp = b.len;
-	return b.s;
+	return buf_take(&b);
 }
 
 static _Atomic long long io_bytes;

@@ -39,7 +39,13 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* a growable byte string, always NUL-terminated; from an arena when a is set, else malloc */
+/* room for need elements of size bytes in the array v of *cap elements: v itself when it has it,
+   else a copy of it with at least twice the room (*cap updated), malloc'd (v freed) or, when a is
+   set, in the arena (v left there); v may be NULL when *cap is 0; out of memory ends the process */
+void *array_grow(void *v, size_t *cap, size_t need, size_t size, struct arena *a);
+
+/* a growable byte string: s is never NULL and always NUL-terminated ("" until the first byte
+   goes in; the empty text is read-only until then); from an arena when a is set, else malloc */
 struct buf {
 	char *s;
 	size_t len, cap;
@@ -50,8 +56,12 @@ void buf_putc(struct buf *b, int c);
 void buf_putn(struct buf *b, const char *s, size_t n);
 void buf_puts(struct buf *b, const char *s);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* empty the text, keeping the room */
 void buf_reset(struct buf *b);
-/* release a malloc'd buffer (no-op for arena buffers) */
+/* the text as the caller's own writable string (malloc'd, or in b's arena), never NULL; b is
+   left empty, as after buf_init */
+char *buf_take(struct buf *b);
+/* release a malloc'd buffer (no-op for arena buffers); b is left empty, as after buf_init */
 void buf_free(struct buf *b);
 
 /* a growable vector of strings */

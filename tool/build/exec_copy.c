@@ -224,7 +224,6 @@ int exec_copy_sources(struct arena *a, const struct step *s, struct copy_opts *o
 		const struct heredoc *hd = &s->node->heredocs[h];
 		struct buf body;
 		buf_init(&body, a);
-		buf_puts(&body, "");
 		for (const char *p = hd->content; *p;) {
 			const char *nl = strchr(p, '\n');
 			size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);

@@ -19,9 +19,8 @@ static int expose(struct exec *x, const char *spec, struct error *err)
 	struct strv ports;
 	strv_init(&ports, x->a);
 	bool mapping;
-	const char *why;
-	if (port_parse(x->a, spec, &ports, &mapping, &why) < 0)
-		return err_set(err, "%s", why);
+	if (port_parse(x->a, spec, &ports, &mapping, err) < 0)
+		return -1;
 	for (size_t i = 0; i < ports.n; i++)
 		image_set_add(x->img, "ExposedPorts", ports.v[i]);
 	return 0;

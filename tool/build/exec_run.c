@@ -83,7 +83,6 @@ static char *tail_lines(struct run *r)
 	}
 	struct buf b;
 	buf_init(&b, r->a);
-	buf_puts(&b, "");
 	for (size_t i = start; i < end; i++) {
 		unsigned char c = (unsigned char)r->tail[i];
 		if (c == '\n')
@@ -91,7 +90,7 @@ static char *tail_lines(struct run *r)
 		else
 			buf_putc(&b, c < 0x20 || c == 0x7f ? ' ' : (char)c);
 	}
-	return b.s;
+	return buf_take(&b);
 }
 
 /* the metadata of the parent's directory at rel (relative), copied onto the stub's, so the merged
@@ -205,12 +204,11 @@ static int command(struct run *r, struct exec *x, const char ***argv, struct err
 	if (s->node->nheredocs) {
 		const struct heredoc *h = &s->node->heredocs[0];
 		struct heredoc m;
-		const char *merr;
+		struct error merr; /* a malformed marker is no heredoc: the shell gets the text */
 		if (heredoc_marker(r->a, script, &m, &merr) == 1) {
 			/* the command is one heredoc: its body is the script (tabs chomped for <<-) */
 			struct buf body;
 			buf_init(&body, r->a);
-			buf_puts(&body, "");
 			for (const char *p = h->content; *p;) {
 				const char *nl = strchr(p, '\n');
 				size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);

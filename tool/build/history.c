@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "error.h"
 #include "image.h"
 #include "plan.h"
 #include "port.h"
@@ -72,7 +73,7 @@ const char *history_duration(struct arena *a, long long ns)
 			put_frac(&b, u, 3), buf_puts(&b, "\xc2\xb5s");
 		else
 			put_frac(&b, u, 6), buf_puts(&b, "ms");
-		return b.s;
+		return buf_take(&b);
 	}
 	unsigned long long secs = u / 1000000000ULL, frac = u % 1000000000ULL;
 	unsigned long long h = secs / 3600, m = secs / 60 % 60, sec = secs % 60;
@@ -82,7 +83,7 @@ const char *history_duration(struct arena *a, long long ns)
 		buf_printf(&b, "%llum", m);
 	put_frac(&b, sec * 1000000000ULL + frac, 9);
 	buf_putc(&b, 's');
-	return b.s;
+	return buf_take(&b);
 }
 
 static void copy_text(struct buf *b, const struct step *s)
@@ -145,8 +146,8 @@ const char *history_text(struct arena *a, const struct step *s, struct image *af
 		strv_init(&ports, a);
 		for (size_t i = 0; i < s->nargs; i++) {
 			bool mapping;
-			const char *why;
-			port_parse(a, s->args[i], &ports, &mapping, &why);
+			struct error e; /* the plan refused a bad spec */
+			port_parse(a, s->args[i], &ports, &mapping, &e);
 		}
 		buf_puts(&b, "EXPOSE ");
 		put_list(&b, (const char *const *)ports.v, ports.n);
@@ -188,5 +189,5 @@ const char *history_text(struct arena *a, const struct step *s, struct image *af
 		buf_printf(&b, "%s %s", instr_name(s->instr), s->nargs ? s->args[0] : "");
 		break;
 	}
-	return b.s;
+	return buf_take(&b);
 }

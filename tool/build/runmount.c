@@ -16,7 +16,6 @@ static char *next_field(struct arena *a, const char **p)
 {
 	struct buf b;
 	buf_init(&b, a);
-	buf_puts(&b, "");
 	bool q = false;
 	for (; **p && (q || **p != ','); (*p)++) {
 		if (**p == '"') {
@@ -32,7 +31,7 @@ static char *next_field(struct arena *a, const char **p)
 	}
 	if (**p == ',')
 		(*p)++;
-	return b.s;
+	return buf_take(&b);
 }
 
 static int boolean(const char *key, const char *v, bool *out, struct error *err)

@@ -76,7 +76,7 @@ static char *read_stdin(size_t *len)
 		buf_free(&b);
 		return NULL;
 	}
-	return b.s;
+	return buf_take(&b);
 }
 
 static bool exists(const char *p)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "error.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -25,12 +26,6 @@ enum {
 #define MAX_OUTPUT ((size_t)16 << 20)
 /* a search costs pattern length times value length: refuse absurd ones */
 #define MAX_WORK ((size_t)1 << 30)
-
-/* the text of a buf, never NULL */
-static const char *buf_str(const struct buf *b)
-{
-	return b->s ? b->s : "";
-}
 
 /* text/scanner's Peek/Next over a byte string */
 struct scan {
@@ -90,11 +85,10 @@ static char *from_runes(struct arena *a, const long *v, size_t n, size_t *len)
 {
 	struct buf b;
 	buf_init(&b, a);
-	buf_putn(&b, "", 0);
 	for (size_t i = 0; i < n; i++)
 		utf8_put(&b, v[i]);
 	*len = b.len;
-	return b.s;
+	return buf_take(&b);
 }
 
 /* ---- patterns: the regexp lex.go builds from a shell pattern ---- */
@@ -115,9 +109,9 @@ struct pat {
 	size_t gen;
 };
 
-/* convertShellPatternToRegex; on failure *why says what is wrong */
+/* convertShellPatternToRegex; -1 with err saying what is wrong */
 static int pat_compile(struct arena *a, const char *s, size_t n, bool greedy, bool anchored,
-		       struct pat *p, const char **why)
+		       struct pat *p, struct error *err)
 {
 	struct scan sc;
 	scan_init(&sc, s, n);
@@ -143,8 +137,7 @@ static int pat_compile(struct arena *a, const char *s, size_t n, bool greedy, bo
 				buf_puts(&m, "invalid escape '\\");
 				utf8_put(&m, tok);
 				buf_putc(&m, '\'');
-				*why = m.s;
-				return -1;
+				return err_set(err, "%s", m.s);
 			}
 		}
 		p->v[p->n].op = op;
@@ -323,7 +316,7 @@ static void note_name(struct strv *sv, const char *name, size_t n)
 /* the value of name ("" when unset), noting it as matched or unmatched */
 static const char *lex_getenv(struct lex *l, const struct buf *name, bool *set)
 {
-	const char *s = buf_str(name);
+	const char *s = name->s;
 	const char *v = l->x->env ? env_getn(l->x->env, s, name->len) : NULL;
 	*set = v != NULL;
 	note_name(v ? l->x->matched : l->x->unmatched, s, name->len);
@@ -440,9 +433,9 @@ static int trim(struct lex *l, const char *pat, size_t plen, const char *value, 
 		value = from_runes(l->a, vr, n, &vlen);
 	}
 	struct pat p;
-	const char *why;
-	if (pat_compile(l->a, pat, plen, greedy, true, &p, &why) < 0)
-		return fail(l, arena_printf(l->a, "invalid pattern (%s) in substitution: %s", shown, why));
+	struct error e;
+	if (pat_compile(l->a, pat, plen, greedy, true, &p, &e) < 0)
+		return fail(l, arena_printf(l->a, "invalid pattern (%s) in substitution: %s", shown, e.msg));
 	if (too_big(&p, vlen))
 		return fail(l, "pattern and value too large to match");
 	size_t ms, me;
@@ -524,16 +517,16 @@ static int substitute(struct lex *l, const struct buf *pat, const struct buf *re
 		      bool all, struct buf *res)
 {
 	struct pat p;
-	const char *why;
-	if (pat_compile(l->a, buf_str(pat), pat->len, true, false, &p, &why) < 0)
-		return fail(l, arena_printf(l->a, "invalid pattern (%s) in substitution: %s", buf_str(pat), why));
+	struct error e;
+	if (pat_compile(l->a, pat->s, pat->len, true, false, &p, &e) < 0)
+		return fail(l, arena_printf(l->a, "invalid pattern (%s) in substitution: %s", pat->s, e.msg));
 	size_t len = strlen(value), ms, me;
 	if (too_big(&p, len))
 		return fail(l, "pattern and value too large to match");
 	if (!all) {
 		if (!pat_find(&p, value, len, 0, &ms, &me))
 			return emit(l, res, value, len);
-		if (emit(l, res, value, ms) < 0 || emit(l, res, buf_str(rep), rep->len) < 0)
+		if (emit(l, res, value, ms) < 0 || emit(l, res, rep->s, rep->len) < 0)
 			return -1;
 		return emit(l, res, value + me, len - me);
 	}
@@ -545,7 +538,7 @@ static int substitute(struct lex *l, const struct buf *pat, const struct buf *re
 		if (emit(l, res, value + last, ms - last) < 0)
 			return -1;
 		if ((me > last || ms == 0) &&
-		    expand_template(l, res, buf_str(rep), rep->len, value + ms, me - ms) < 0)
+		    expand_template(l, res, rep->s, rep->len, value + ms, me - ms) < 0)
 			return -1;
 		last = me;
 		size_t w = 0;
@@ -565,7 +558,6 @@ static int substitute(struct lex *l, const struct buf *pat, const struct buf *re
 static int body(struct lex *l, long stop, bool raw, struct buf *out, const char *eof_msg)
 {
 	buf_init(out, l->a);
-	buf_putn(out, "", 0);
 	if (l->depth >= MAX_NEST)
 		return fail(l, arena_printf(l->a, "syntax error: ${} nested more than %d deep", MAX_NEST));
 	l->depth++;
@@ -578,7 +570,7 @@ static int body(struct lex *l, long stop, bool raw, struct buf *out, const char 
 
 static int unsupported(struct lex *l, const struct buf *chs)
 {
-	return fail(l, arena_printf(l->a, "unsupported modifier (%s) in substitution", buf_str(chs)));
+	return fail(l, arena_printf(l->a, "unsupported modifier (%s) in substitution", chs->s));
 }
 
 static int lex_dollar(struct lex *l, struct buf *res)
@@ -618,7 +610,7 @@ static int lex_dollar(struct lex *l, struct buf *res)
 	case '}':
 		v = lex_getenv(l, &name, &set);
 		if (!set && l->x->skip_unset) {
-			buf_printf(res, "${%s}", buf_str(&name));
+			buf_printf(res, "${%s}", name.s);
 			return 0;
 		}
 		return emit(l, res, v, strlen(v));
@@ -636,7 +628,7 @@ static int lex_dollar(struct lex *l, struct buf *res)
 			return -1;
 		v = lex_getenv(l, &name, &set);
 		if (l->x->skip_unset && !set) {
-			buf_printf(res, "${%s%s", buf_str(&name), buf_str(&chs));
+			buf_printf(res, "${%s%s", name.s, chs.s);
 			if (emit(l, res, word.s, word.len) < 0)
 				return -1;
 			buf_putc(res, '}');
@@ -652,7 +644,7 @@ static int lex_dollar(struct lex *l, struct buf *res)
 			if (!set || (null_is_unset && !*v)) {
 				const char *msg = word.len ? word.s
 					: !set ? "is not allowed to be unset" : "is not allowed to be empty";
-				return fail(l, arena_printf(l->a, "%s: %s", buf_str(&name), msg));
+				return fail(l, arena_printf(l->a, "%s: %s", name.s, msg));
 			}
 			return emit(l, res, v, strlen(v));
 		case '#': case '%': {
@@ -677,7 +669,7 @@ static int lex_dollar(struct lex *l, struct buf *res)
 		v = lex_getenv(l, &name, &set);
 		if (l->x->skip_unset && !set) {
 			/* one slash even for //, as the reference writes it */
-			buf_printf(res, "${%s/", buf_str(&name));
+			buf_printf(res, "${%s/", name.s);
 			if (emit(l, res, pat.s, pat.len) < 0)
 				return -1;
 			buf_putc(res, '/');
@@ -774,14 +766,13 @@ static int run(struct expand *x, const char *word, struct buf *res, struct words
 	scan_init(&l.sc, word, n);
 	x->err = NULL;
 	buf_init(res, x->a);
-	buf_putn(res, "", 0);
 	if (stop_on(&l, R_EOF, x->raw_escapes, res, w) < 0) {
 		struct buf m;
 		buf_init(&m, x->a);
 		buf_puts(&m, "failed to process ");
 		quote_go(&m, word, n);
 		buf_printf(&m, ": %s", l.err);
-		x->err = m.s;
+		x->err = buf_take(&m);
 		return -1;
 	}
 	return 0;
@@ -792,7 +783,7 @@ int expand_word(struct expand *x, const char *word, char **out)
 	struct buf res;
 	if (run(x, word, &res, NULL) < 0)
 		return -1;
-	*out = res.s;
+	*out = buf_take(&res);
 	return 0;
 }
 

@@ -214,15 +214,14 @@ end:
 		if (*elem == '"') {
 			struct buf b;
 			buf_init(&b, a);
-			buf_putn(&b, "", 0);
 			unquote(&b, elem + 1, p - 1);
 			if (nv == cap) {
 				cap = cap ? cap * 2 : 8;
 				vals = xrealloc(vals, cap * sizeof *vals);
 				lens = xrealloc(lens, cap * sizeof *lens);
 			}
-			vals[nv] = b.s;
-			lens[nv++] = b.len;
+			lens[nv] = b.len;
+			vals[nv++] = buf_take(&b);
 		} else {
 			other = true;
 		}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "env.h"
+#include "error.h"
 #include "gojson.h"
 #include "expand.h"
 #include "scan.h"
@@ -123,7 +124,6 @@ static const char *extract_flags(const struct ctx *c, const char *line, size_t n
 	enum { SPACES, WORD, QUOTE } phase = SPACES;
 	struct buf w;
 	buf_init(&w, c->a);
-	buf_putn(&w, "", 0);
 	bool blank_ok = false;
 	unsigned char quote = 0, ch = 0;
 	size_t wstart = 0;
@@ -152,9 +152,9 @@ static const char *extract_flags(const struct ctx *c, const char *line, size_t n
 				if (!strcmp(w.s, "--"))
 					return line + pos;
 				if (blank_ok || w.len > 0)
-					args_push(flags, w.s, off_of(c, line + wstart));
-				buf_init(&w, c->a);
-				buf_putn(&w, "", 0);
+					args_push(flags, buf_take(&w), off_of(c, line + wstart));
+				else
+					buf_reset(&w);
 				blank_ok = false;
 				continue;
 			}
@@ -239,7 +239,6 @@ static void parse_words(const struct ctx *c, const char *s, size_t n, struct arg
 	enum { SPACES, WORD, QUOTE } phase = SPACES;
 	struct buf w;
 	buf_init(&w, c->a);
-	buf_putn(&w, "", 0);
 	bool blank_ok = false;
 	uint32_t quote = 0, ch = 0;
 	size_t width = 0, wstart = 0;
@@ -263,9 +262,9 @@ static void parse_words(const struct ctx *c, const char *s, size_t n, struct arg
 			if (rune_space(ch)) {
 				phase = SPACES;
 				if (blank_ok || w.len > 0)
-					args_push(av, w.s, off_of(c, s + wstart));
-				buf_init(&w, c->a);
-				buf_putn(&w, "", 0);
+					args_push(av, buf_take(&w), off_of(c, s + wstart));
+				else
+					buf_reset(&w);
 				blank_ok = false;
 				continue;
 			}
@@ -446,7 +445,7 @@ static bool can_heredoc(const struct node *nd)
 	return (nd->instr == I_RUN || nd->instr == I_COPY || nd->instr == I_ADD) && !nd->json;
 }
 
-int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const char **err)
+int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, struct error *err)
 {
 	const char *p = word;
 	unsigned long fd = 0;
@@ -471,21 +470,15 @@ int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const c
 	strv_init(&words, a);
 	strv_init(&raw, a);
 	struct expand x = {.a = a, .env = &empty, .escape = '\\', .skip_unset = true};
-	if (expand_words(&x, p, &words) < 0) {
-		*err = x.err;
-		return -1;
-	}
+	if (expand_words(&x, p, &words) < 0)
+		return err_set(err, "%s", x.err);
 	if (words.n != 1)
 		return 0;
 	x.raw_quotes = true;
-	if (expand_words(&x, p, &raw) < 0) {
-		*err = x.err;
-		return -1;
-	}
-	if (raw.n != 1) {
-		*err = arena_printf(a, "internal lexing of heredoc produced inconsistent results: %s", p);
-		return -1;
-	}
+	if (expand_words(&x, p, &raw) < 0)
+		return err_set(err, "%s", x.err);
+	if (raw.n != 1)
+		return err_set(err, "internal lexing of heredoc produced inconsistent results: %s", p);
 	size_t q1 = 0, q2 = 0;
 	for (const char *s = words.v[0]; *s; s++)
 		q1 += *s == '\'' || *s == '"';
@@ -499,7 +492,7 @@ int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const c
 	return 1;
 }
 
-ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, const char **err)
+ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, struct error *err)
 {
 	struct env empty;
 	env_init(&empty, a);
@@ -533,10 +526,10 @@ ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out,
 static void find_heredocs(const struct ctx *c, struct scanner *sc, struct node *nd)
 {
 	struct heredoc *hd;
-	const char *err;
+	struct error err;
 	ssize_t n = heredoc_markers(c->a, nd->line.text, &hd, &err);
 	if (n < 0)
-		fatal_at(c->path, nd->line.start_line, nd->line.col, "invalid heredoc: %s", err);
+		fatal_at(c->path, nd->line.start_line, nd->line.col, "invalid heredoc: %s", err.msg);
 	for (ssize_t i = 0; i < n; i++) {
 		char *content;
 		int end;

@@ -10,6 +10,7 @@
 #include "scan.h"
 
 struct arena;
+struct error;
 
 enum instr {
 	I_UNKNOWN, I_ADD, I_ARG, I_CMD, I_COPY, I_ENTRYPOINT, I_ENV, I_EXPOSE, I_FROM,
@@ -69,9 +70,9 @@ const char *instr_name(enum instr i);
 /* the source position of byte off of n's logical line */
 void node_pos(const struct node *n, size_t off, int *line, int *col);
 /* the heredoc marker rule for one word (^(\d*)<<(-?)\s*([^<]*)$, the name one shell word):
-   1 with h filled (no content), 0 when word is no marker, -1 with *err when malformed */
-int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, const char **err);
-/* the heredoc markers of an instruction line, in order: their count with *out, or -1 with *err */
-ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, const char **err);
+   1 with h filled (no content), 0 when word is no marker, -1 with err when malformed */
+int heredoc_marker(struct arena *a, const char *word, struct heredoc *h, struct error *err);
+/* the heredoc markers of an instruction line, in order: their count with *out, or -1 with err */
+ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out, struct error *err);
 
 #endif

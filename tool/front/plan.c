@@ -87,7 +87,7 @@ static const char *go_quote(struct arena *a, const char *s)
 	struct buf b;
 	buf_init(&b, a);
 	quote_go(&b, s, strlen(s));
-	return b.s;
+	return buf_take(&b);
 }
 
 
@@ -549,9 +549,9 @@ static void expose_args(struct pctx *c, const struct node *n, struct step *s, co
 			die_node(c, n, raw[i].off, "%s", x.err);
 		for (size_t k = first; k < words.n; k++) {
 			bool mapping = false;
-			const char *why;
-			if (port_parse(c->a, words.v[k], &ports, &mapping, &why) < 0)
-				die_node(c, n, raw[i].off, "%s", why);
+			struct error e;
+			if (port_parse(c->a, words.v[k], &ports, &mapping, &e) < 0)
+				die_node(c, n, raw[i].off, "%s", e.msg);
 			if (mapping)
 				add_warning(c, n, raw[i].off, "ExposeInvalidFormat",
 					    arena_printf(c->a, "EXPOSE instruction should not define an IP address or "

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "error.h"
 #include "util.h"
 
 /* Go's strconv.ParseUint(s, 10, 16) */
@@ -50,7 +51,7 @@ static bool valid_ip(struct arena *a, const char *ip)
 	return inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1;
 }
 
-int port_parse(struct arena *a, const char *spec, struct strv *out, bool *mapping, const char **why)
+int port_parse(struct arena *a, const char *spec, struct strv *out, bool *mapping, struct error *err)
 {
 	/* [ip:]hostport:port: the last two ':'-parts are the ports, the rest the address */
 	const char *last = strrchr(spec, ':');
@@ -70,35 +71,23 @@ int port_parse(struct arena *a, const char *spec, struct strv *out, bool *mappin
 	for (char *q = proto; *q; q++)
 		if (*q >= 'A' && *q <= 'Z')
 			*q += 32;
-	if (!*port) {
-		*why = arena_printf(a, "no port specified: %s<empty>", cport);
-		return -1;
-	}
+	if (!*port)
+		return err_set(err, "no port specified: %s<empty>", cport);
 	if (!*proto)
 		proto = "tcp";
-	else if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp")) {
-		*why = arena_printf(a, "invalid proto: %s", proto);
-		return -1;
-	}
-	if (*ip && !valid_ip(a, ip)) {
-		*why = arena_printf(a, "invalid IP address: %s", ip);
-		return -1;
-	}
+	else if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
+		return err_set(err, "invalid proto: %s", proto);
+	if (*ip && !valid_ip(a, ip))
+		return err_set(err, "invalid IP address: %s", ip);
 	unsigned lo, hi, hlo, hhi;
-	if (parse_range(a, port, &lo, &hi) < 0) {
-		*why = arena_printf(a, "invalid containerPort: %s", port);
-		return -1;
-	}
+	if (parse_range(a, port, &lo, &hi) < 0)
+		return err_set(err, "invalid containerPort: %s", port);
 	if (*host) {
-		if (parse_range(a, host, &hlo, &hhi) < 0) {
-			*why = arena_printf(a, "invalid hostPort: %s", host);
-			return -1;
-		}
-		if (hi - lo != hhi - hlo && hi != lo) {
-			*why = arena_printf(a, "invalid ranges specified for container and host Ports: %s and %s", port,
-					    host);
-			return -1;
-		}
+		if (parse_range(a, host, &hlo, &hhi) < 0)
+			return err_set(err, "invalid hostPort: %s", host);
+		if (hi - lo != hhi - hlo && hi != lo)
+			return err_set(err, "invalid ranges specified for container and host Ports: %s and %s", port,
+				       host);
 	}
 	*mapping = last != NULL;
 	for (unsigned p = lo; p <= hi; p++)

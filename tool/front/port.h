@@ -5,10 +5,11 @@
 #include <stdbool.h>
 
 struct arena;
+struct error;
 struct strv;
 
-/* add spec's container ports to out; -1 with *why (BuildKit's text) when invalid; *mapping is
+/* add spec's container ports to out; -1 with err (BuildKit's text) when invalid; *mapping is
    set when spec names an IP address or a host port (a warning in BuildKit) */
-int port_parse(struct arena *a, const char *spec, struct strv *out, bool *mapping, const char **why);
+int port_parse(struct arena *a, const char *spec, struct strv *out, bool *mapping, struct error *err);
 
 #endif

@@ -256,10 +256,8 @@ int scan_next(struct scanner *s, struct logline *ll)
 			add_seg(s, s->text.len, s->line, 1);
 			buf_putn(&s->text, l, c < 0 ? n : (size_t)c);
 		}
-		if (!s->text.s)
-			buf_putn(&s->text, "", 0);
-		ll->text = s->text.s;
 		ll->len = s->text.len;
+		ll->text = buf_take(&s->text);
 		ll->end_line = s->line;
 		ll->segs = s->segs;
 		ll->nsegs = s->nsegs;
@@ -274,7 +272,6 @@ int scan_heredoc(struct scanner *s, const char *name, bool chomp, char **content
 	const char *l;
 	size_t n, raw, namelen = strlen(name);
 	buf_init(&b, s->a);
-	buf_putn(&b, "", 0);
 	while (next_physical(s, &l, &n, &raw)) {
 		const char *t = l;
 		size_t tn = n;
@@ -282,7 +279,7 @@ int scan_heredoc(struct scanner *s, const char *name, bool chomp, char **content
 			while (tn > 0 && *t == '\t')
 				t++, tn--;
 		if (tn == namelen && memcmp(t, name, namelen) == 0) {
-			*content = b.s;
+			*content = buf_take(&b);
 			*end_line = s->line;
 			return 1;
 		}

@@ -580,7 +580,7 @@ static char *tag_encode(const char *name)
 		else
 			buf_printf(&b, "%%%02X", *p);
 	}
-	return b.s;
+	return buf_take(&b);
 }
 
 static int hexval(int c)
@@ -617,7 +617,7 @@ static char *tag_decode(const char *fname)
 		buf_free(&b);
 		return NULL;
 	}
-	return b.s;
+	return buf_take(&b);
 }
 
 static int tag_name_valid(const char *name)
