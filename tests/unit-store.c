@@ -17,6 +17,7 @@
 #include "check.h"
 #include "digest.h"
 #include "error.h"
+#include "gc.h"
 #include "store.h"
 #include "util.h"
 
@@ -646,7 +647,7 @@ static void test_gc(void)
 	age(staled, 4000);
 
 	long long freed = -1;
-	int r = store_gc(s, 3600, &freed, &e);
+	int r = gc_run(s, 3600, &freed, &e);
 	CHECK("gc: runs", r == 0, "%s", e.msg);
 	CHECK("gc: keeps what tags reach",
 	      store_blob_has(s, idx) && store_blob_has(s, man) && store_blob_has(s, cfg) && store_blob_has(s, layer) &&
@@ -669,12 +670,12 @@ static void test_gc(void)
 	CHECK("gc: counts freed bytes", freed == expect, "freed %lld want %lld", freed, expect);
 
 	freed = -1;
-	r = store_gc(s, 3600, &freed, &e);
+	r = gc_run(s, 3600, &freed, &e);
 	CHECK("gc: a second run frees nothing", r == 0 && freed == 0, "%d %lld %s", r, freed, r ? e.msg : "");
 
 	/* untagging frees the image, except what the recent result still names */
 	store_tag_del(s, "example.com/app:1", &e);
-	r = store_gc(s, 3600, &freed, &e);
+	r = gc_run(s, 3600, &freed, &e);
 	CHECK("gc: untagged index freed, shared blobs kept",
 	      r == 0 && !store_blob_has(s, idx) && !store_blob_has(s, man) && store_blob_has(s, cfg) &&
 		      store_blob_has(s, layer) && store_blob_has(s, man2),
@@ -682,7 +683,7 @@ static void test_gc(void)
 	store_tag_del(s, "docker/app:2", &e);
 	char *aa01 = xasprintf("%s/results/aa01", root);
 	age(aa01, 10);
-	r = store_gc(s, 5, &freed, &e);
+	r = gc_run(s, 5, &freed, &e);
 	char *bdir = xasprintf("%s/blobs/sha256", root), *ldir = xasprintf("%s/dirs/layers", root);
 	CHECK("gc: nothing tagged and no results leaves nothing",
 	      r == 0 && count_entries(bdir) == 0 && count_entries(ldir) == 0 && !exists(aa01), "%d blobs %d dirs",
@@ -742,7 +743,7 @@ static void test_lock(void)
 		close(go[1]);
 		if (read(go[0], &b, 1) != 1)
 			_exit(2);
-		if (store_open(&c, &e) < 0 || store_gc(c, 0, &freed, &e) < 0)
+		if (store_open(&c, &e) < 0 || gc_run(c, 0, &freed, &e) < 0)
 			_exit(1);
 		store_close(c);
 		_exit(0);
@@ -809,7 +810,7 @@ static void test_killed(void)
 		closedir(dir);
 	long long freed;
 	store_tag_set(s, "keep:it", d, &e);
-	r = store_gc(s, 3600, &freed, &e);
+	r = gc_run(s, 3600, &freed, &e);
 	CHECK("killed: gc removes the leftover", r == 0 && count_entries(tmpdir) == 0 && freed == (1 << 19) &&
 							 store_blob_has(s, d),
 	      "%d %lld %s", r, freed, r ? e.msg : "");

@@ -464,6 +464,40 @@ int remove_tree_at(int dfd, const char *name, long long *bytes)
 	return rc;
 }
 
+/* the names in dir, except "." and "..", appended to out */
+int list_dir(const char *dir, struct strv *out, struct error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return err_sys(err, "open %s", dir);
+	for (;;) {
+		errno = 0;
+		struct dirent *e = readdir(d);
+		if (!e) {
+			if (errno) {
+				err_sys(err, "read %s", dir);
+				closedir(d);
+				return -1;
+			}
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		strv_push(out, xstrdup(e->d_name));
+	}
+	closedir(d);
+	return 0;
+}
+
+ssize_t read_some(int fd, void *p, size_t n)
+{
+	for (;;) {
+		ssize_t r = read(fd, p, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
 int write_all(int fd, const void *p, size_t n)
 {
 	const char *s = p;

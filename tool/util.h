@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdnoreturn.h>
 
 struct error;
@@ -96,6 +97,10 @@ int remove_tree_at(int dfd, const char *name, long long *bytes);
 int id_parse(const char *s, unsigned *id);
 /* write all n bytes, retrying after EINTR; 0 or -1 with errno */
 int write_all(int fd, const void *p, size_t n);
+/* the names in dir, except "." and "..", appended to out (malloc'd, in readdir order); 0 or -1 with err */
+int list_dir(const char *dir, struct strv *out, struct error *err);
+/* read up to n bytes, retrying after EINTR; the count, 0 at the end, or -1 with errno */
+ssize_t read_some(int fd, void *p, size_t n);
 /* n bytes as docker shows sizes: 512B, 4.26MB, 1.1GB (decimal units, 3 digits) */
 void human_size(long long n, char *buf, size_t size);
 /* count n bytes read for hashing or writing (any thread), for a progress line */

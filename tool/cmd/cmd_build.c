@@ -18,7 +18,7 @@
 #include "progress.h"
 #include "ref.h"
 #include "store.h"
-#include "transport.h"
+#include "export.h"
 #include "untar.h"
 #include "util.h"
 

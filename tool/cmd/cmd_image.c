@@ -13,6 +13,7 @@
 #include "error.h"
 #include "image.h"
 #include "ref.h"
+#include "gc.h"
 #include "store.h"
 #include "util.h"
 
@@ -632,7 +633,7 @@ int cmd_gc(int argc, char **argv)
 	struct store *s = NULL;
 	long long freed;
 	char hs[32];
-	if (store_open(&s, &err) < 0 || store_gc(s, all ? -1 : KEEP_SECONDS, &freed, &err) < 0)
+	if (store_open(&s, &err) < 0 || gc_run(s, all ? -1 : KEEP_SECONDS, &freed, &err) < 0)
 		return cmd_fail(s, &err);
 	human_size(freed, hs, sizeof hs);
 	printf("freed %s (%lld bytes)\n", hs, freed);

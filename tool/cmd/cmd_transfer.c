@@ -13,7 +13,8 @@
 #include "output.h"
 #include "ref.h"
 #include "store.h"
-#include "transport.h"
+#include "export.h"
+#include "import.h"
 #include "util.h"
 
 static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};

@@ -24,7 +24,7 @@
 #include "ref.h"
 #include "spec.h"
 #include "store.h"
-#include "transport.h"
+#include "export.h"
 #include "util.h"
 
 struct gen {

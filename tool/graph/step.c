@@ -16,7 +16,7 @@
 #include "key.h"
 #include "spec.h"
 #include "store.h"
-#include "transport.h"
+#include "export.h"
 #include "util.h"
 
 struct stepctx {

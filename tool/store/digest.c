@@ -78,10 +78,13 @@ int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err)
 
 int digest_valid(const char *s)
 {
-	if (strncmp(s, "sha256:", 7) != 0 || strlen(s) != DIGEST_LEN)
-		return 0;
-	for (const char *p = s + 7; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+	return strncmp(s, "sha256:", 7) == 0 && strlen(s) == DIGEST_LEN && digest_hex(s + 7, 64);
+}
+
+int digest_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
 			return 0;
 	return 1;
 }

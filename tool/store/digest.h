@@ -19,5 +19,7 @@ void digest_buf(const void *p, size_t n, char out[DIGEST_SIZE]);
 int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err);
 /* 1 when s is a well-formed "sha256:" + 64 lower-case hex digest, else 0 */
 int digest_valid(const char *s);
+/* 1 when the n bytes at p are all lower-case hex digits, else 0 */
+int digest_hex(const char *p, size_t n);
 
 #endif

@@ -1,17 +1,13 @@
 #include "store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,7 +23,6 @@ struct store {
 };
 
 enum {
-	TMP_MAX_AGE = 3600,          /* seconds before gc takes a tmp entry for a dead writer's */
 	RESULT_KEY_MAX = 128,
 	TAG_NAME_MAX = 1024,
 };
@@ -39,18 +34,10 @@ const char *store_root(const struct store *s)
 	return s->root;
 }
 
-static int is_hex(const char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int key_valid(const char *key)
 {
 	size_t n = strlen(key);
-	return n >= 1 && n <= RESULT_KEY_MAX && is_hex(key, n);
+	return n >= 1 && n <= RESULT_KEY_MAX && digest_hex(key, n);
 }
 
 /* one path component of dirs/: no separators, no "." or "..", nothing a shell would mangle */
@@ -111,31 +98,6 @@ static int mkdir_p(const char *path, struct error *err)
 	return mkdir_one(path, err);
 }
 
-/* the names in dir, except "." and "..", appended to out */
-static int list_dir(const char *dir, struct strv *out, struct error *err)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return err_sys(err, "open %s", dir);
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir(d);
-		if (!e) {
-			if (errno) {
-				err_sys(err, "read %s", dir);
-				closedir(d);
-				return -1;
-			}
-			break;
-		}
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		strv_push(out, xstrdup(e->d_name));
-	}
-	closedir(d);
-	return 0;
-}
-
 /* The store keeps extracted layers with their set-id binaries, device nodes and world-writable
    directories: no one but its owner may reach into it (containers/storage keeps its root 0700).
    A directory with a wider mode is repaired by its owner; a read-only store, or one another user
@@ -173,8 +135,6 @@ static char *store_location(struct error *err)
 	}
 	return xasprintf("%s/.cache/strata", v);
 }
-
-static int gc_mark(struct store *s, struct error *err);
 
 int store_open(struct store **sp, struct error *err)
 {
@@ -234,7 +194,7 @@ int store_open(struct store **sp, struct error *err)
 	struct error ignored;
 	/* a reader without write access has a store whose writer made the file */
 	if (access(gc, F_OK) < 0)
-		gc_mark(s, &ignored);
+		store_gc_mark(s, &ignored);
 	free(gc);
 	return 0;
 }
@@ -264,14 +224,24 @@ int store_lock(struct store *s, bool exclusive, struct error *err)
 		}
 		free(p);
 	}
-	int op = exclusive ? LOCK_EX : LOCK_SH;
-	if (s->lockmode == op)
+	return store_relock(s, exclusive ? STORE_EXCLUSIVE : STORE_SHARED, err);
+}
+
+enum store_lockmode store_locked(const struct store *s)
+{
+	return s->lockmode == LOCK_EX ? STORE_EXCLUSIVE : s->lockmode == LOCK_SH ? STORE_SHARED : STORE_UNLOCKED;
+}
+
+int store_relock(struct store *s, enum store_lockmode mode, struct error *err)
+{
+	int op = mode == STORE_EXCLUSIVE ? LOCK_EX : mode == STORE_SHARED ? LOCK_SH : LOCK_UN;
+	if (s->lockmode == (op == LOCK_UN ? 0 : op))
 		return 0;
 	while (flock(s->lockfd, op) < 0) {
 		if (errno != EINTR)
 			return err_sys(err, "lock %s/lock", s->root);
 	}
-	s->lockmode = op;
+	s->lockmode = op == LOCK_UN ? 0 : op;
 	return 0;
 }
 
@@ -653,8 +623,7 @@ char *store_gc_file(const struct store *s)
 	return xasprintf("%s/gc", s->root);
 }
 
-/* a new gc file: a build graph's stamps made before this gc are out of date */
-static int gc_mark(struct store *s, struct error *err)
+int store_gc_mark(struct store *s, struct error *err)
 {
 	char *p = store_gc_file(s), *tmp = xasprintf("%s.%ld.tmp", p, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r = 0;
@@ -866,359 +835,6 @@ out:
 	}
 	free(dst);
 	free(kdir);
-	return rc;
-}
-
-/* A set of digests (their 64 hex digits) that keeps insertion order, so the gc walks it as
-   its own work list. */
-struct hexset {
-	char (*keys)[65];
-	size_t n, cap;
-	size_t *slots; /* index + 1, 0 when empty */
-	size_t nslots;
-};
-
-static uint64_t hex_hash(const char *h)
-{
-	uint64_t x = 1469598103934665603ull;
-	for (int i = 0; i < 64; i++)
-		x = (x ^ (unsigned char)h[i]) * 1099511628211ull;
-	return x;
-}
-
-static size_t *hexset_slot(struct hexset *hs, const char *h)
-{
-	size_t mask = hs->nslots - 1;
-	for (size_t i = hex_hash(h) & mask;; i = (i + 1) & mask)
-		if (!hs->slots[i] || memcmp(hs->keys[hs->slots[i] - 1], h, 64) == 0)
-			return &hs->slots[i];
-}
-
-static bool hexset_has(struct hexset *hs, const char *h)
-{
-	return hs->nslots && *hexset_slot(hs, h);
-}
-
-static void hexset_add(struct hexset *hs, const char *h)
-{
-	if ((hs->n + 1) * 2 > hs->nslots) {
-		size_t ns = hs->nslots ? hs->nslots * 2 : 64;
-		free(hs->slots);
-		hs->slots = xcalloc(ns, sizeof *hs->slots);
-		hs->nslots = ns;
-		for (size_t i = 0; i < hs->n; i++)
-			*hexset_slot(hs, hs->keys[i]) = i + 1;
-	}
-	size_t *slot = hexset_slot(hs, h);
-	if (*slot)
-		return;
-	if (hs->n == hs->cap) {
-		hs->cap = hs->cap ? hs->cap * 2 : 64;
-		hs->keys = xrealloc(hs->keys, hs->cap * sizeof *hs->keys);
-	}
-	memcpy(hs->keys[hs->n], h, 64);
-	hs->keys[hs->n][64] = 0;
-	*slot = ++hs->n;
-}
-
-static void hexset_free(struct hexset *hs)
-{
-	free(hs->keys);
-	free(hs->slots);
-}
-
-static void add_digest(struct hexset *hs, const char *d)
-{
-	if (d && digest_valid(d))
-		hexset_add(hs, d + 7);
-}
-
-/* every "sha256:" followed by 64 hex digits in text */
-static void scan_digests(struct hexset *hs, const char *text)
-{
-	for (const char *p = text; (p = strstr(p, "sha256:")) != NULL; p += 7) {
-		size_t n = 0;
-		while (n < 64 && p[7 + n] && is_hex(p + 7 + n, 1))
-			n++;
-		if (n == 64)
-			hexset_add(hs, p + 7);
-	}
-}
-
-static void add_descriptor(struct hexset *hs, json_t *desc)
-{
-	if (json_is_object(desc))
-		add_digest(hs, json_string_value(json_object_get(desc, "digest")));
-}
-
-static void add_descriptors(struct hexset *hs, json_t *arr)
-{
-	size_t i;
-	json_t *v;
-	if (json_is_array(arr))
-		json_array_foreach(arr, i, v)
-			add_descriptor(hs, v);
-}
-
-/* the digests a manifest, index or image config refers to */
-static void add_references(struct hexset *hs, json_t *doc)
-{
-	add_descriptor(hs, json_object_get(doc, "config"));
-	add_descriptor(hs, json_object_get(doc, "subject"));
-	add_descriptors(hs, json_object_get(doc, "layers"));
-	add_descriptors(hs, json_object_get(doc, "manifests"));
-	json_t *rootfs = json_object_get(doc, "rootfs");
-	json_t *ids = json_is_object(rootfs) ? json_object_get(rootfs, "diff_ids") : NULL;
-	size_t i;
-	json_t *v;
-	if (json_is_array(ids))
-		json_array_foreach(ids, i, v)
-			add_digest(hs, json_string_value(v));
-}
-
-static int gc_follow(struct store *s, struct hexset *hs, const char *hex, struct error *err)
-{
-	char *path = xasprintf("%s/blobs/sha256/%s", s->root, hex);
-	struct stat st;
-	if (lstat(path, &st) < 0) {
-		int r = errno == ENOENT ? 0 : err_sys(err, "stat %s", path);
-		free(path);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < 2 || st.st_size > STORE_JSON_MAX) {
-		free(path);
-		return 0;
-	}
-	size_t len;
-	char *p = read_file(path, &len);
-	if (!p) {
-		int r = errno == ENOENT ? 0 : err_sys(err, "read %s", path);
-		free(path);
-		return r;
-	}
-	free(path);
-	size_t i = 0;
-	while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\t' || p[i] == '\r'))
-		i++;
-	if (i < len && p[i] == '{') {
-		/* unverified on purpose: a damaged manifest keeps what it names rather than losing it */
-		json_error_t jerr;
-		json_t *doc = json_loadb(p, len, 0, &jerr);
-		if (json_is_object(doc))
-			add_references(hs, doc);
-		json_decref(doc);
-	}
-	free(p);
-	return 0;
-}
-
-/* true when the tmp entry name (PID.…, as store_tmpfile and store_tmpdir make them) belongs to a
-   process that is gone: what a killed writer left is freed at once, not after an hour */
-static bool tmp_dead(const char *name)
-{
-	char *end;
-	errno = 0;
-	long pid = strtol(name, &end, 10);
-	if (end == name || *end != '.' || errno || pid <= 0 || pid > INT_MAX)
-		return false;
-	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-}
-
-static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *err)
-{
-	char *dir = xasprintf("%s/tmp", s->root);
-	struct strv names;
-	strv_init(&names, NULL);
-	int rc = list_dir(dir, &names, err);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		char *p = xasprintf("%s/%s", dir, names.v[i]);
-		struct stat st;
-		if (lstat(p, &st) < 0) {
-			if (errno != ENOENT)
-				rc = err_sys(err, "stat %s", p);
-		} else if (tmp_dead(names.v[i]) || now - st.st_mtime > TMP_MAX_AGE) {
-			if (S_ISDIR(st.st_mode)) {
-				rc = remove_tree(p, bytes, err);
-			} else if (unlink(p) == 0) {
-				*bytes += S_ISREG(st.st_mode) ? st.st_size : 0;
-			} else if (errno != ENOENT) {
-				rc = err_sys(err, "remove %s", p);
-			}
-		}
-		free(p);
-	}
-	strv_free(&names);
-	free(dir);
-	return rc;
-}
-
-static int gc_results(struct store *s, time_t now, long long keep, struct hexset *hs, long long *bytes,
-		      struct error *err)
-{
-	char *dir = xasprintf("%s/results", s->root);
-	struct strv names;
-	strv_init(&names, NULL);
-	int rc = list_dir(dir, &names, err);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		if (!key_valid(names.v[i]))
-			continue;
-		char *p = xasprintf("%s/%s", dir, names.v[i]);
-		struct stat st;
-		if (lstat(p, &st) < 0) {
-			if (errno != ENOENT)
-				rc = err_sys(err, "stat %s", p);
-		} else if ((long long)(now - st.st_mtime) > keep) {
-			if (unlink(p) == 0)
-				*bytes += st.st_size;
-			else if (errno != ENOENT)
-				rc = err_sys(err, "remove %s", p);
-		} else {
-			char *text = read_file(p, NULL);
-			if (text)
-				scan_digests(hs, text);
-			else if (errno != ENOENT)
-				rc = err_sys(err, "read %s", p);
-			free(text);
-		}
-		free(p);
-	}
-	strv_free(&names);
-	free(dir);
-	return rc;
-}
-
-static int gc_tags(struct store *s, struct hexset *hs, struct error *err)
-{
-	struct strv tags;
-	strv_init(&tags, NULL);
-	int rc = store_tag_list(s, &tags, err);
-	for (size_t i = 0; rc == 0 && i < tags.n; i++) {
-		char d[DIGEST_SIZE];
-		int r = store_tag_get(s, tags.v[i], d, err);
-		if (r < 0)
-			rc = -1;
-		else if (r == 1)
-			add_digest(hs, d);
-	}
-	strv_free(&tags);
-	return rc;
-}
-
-static int gc_blobs(struct store *s, struct hexset *hs, long long *bytes, struct error *err)
-{
-	char *dir = xasprintf("%s/blobs/sha256", s->root);
-	struct strv names;
-	strv_init(&names, NULL);
-	int rc = list_dir(dir, &names, err);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		const char *n = names.v[i];
-		/* names the store never makes are left alone */
-		if (strlen(n) != 64 || !is_hex(n, 64) || hexset_has(hs, n))
-			continue;
-		char *p = xasprintf("%s/%s", dir, n);
-		struct stat st;
-		if (lstat(p, &st) < 0) {
-			if (errno != ENOENT)
-				rc = err_sys(err, "stat %s", p);
-		} else if (unlink(p) == 0) {
-			*bytes += S_ISREG(st.st_mode) ? st.st_size : 0;
-		} else if (errno != ENOENT) {
-			rc = err_sys(err, "remove %s", p);
-		}
-		free(p);
-	}
-	strv_free(&names);
-	free(dir);
-	return rc;
-}
-
-/* move the entry out of dirs/ first, so a gc killed half-way never leaves a half-removed
-   directory under a name a build would trust */
-static int gc_remove_dir(struct store *s, const char *path, long long *bytes, struct error *err)
-{
-	char *tmp;
-	if (store_tmpdir(s, &tmp, err) < 0)
-		return -1;
-	char *to = xasprintf("%s/x", tmp);
-	int rc = 0;
-	if (rename(path, to) < 0 && errno != ENOENT)
-		rc = err_sys(err, "rename %s to %s", path, to);
-	if (remove_tree(tmp, bytes, rc < 0 ? &(struct error){0} : err) < 0)
-		rc = -1;
-	free(to);
-	free(tmp);
-	return rc;
-}
-
-static int gc_dirs(struct store *s, struct hexset *hs, long long *bytes, struct error *err)
-{
-	char *dir = xasprintf("%s/dirs", s->root);
-	struct strv kinds;
-	strv_init(&kinds, NULL);
-	int rc = list_dir(dir, &kinds, err);
-	for (size_t i = 0; rc == 0 && i < kinds.n; i++) {
-		char *kdir = xasprintf("%s/%s", dir, kinds.v[i]);
-		struct stat st;
-		if (lstat(kdir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-			free(kdir);
-			continue;
-		}
-		struct strv ids;
-		strv_init(&ids, NULL);
-		rc = list_dir(kdir, &ids, err);
-		for (size_t j = 0; rc == 0 && j < ids.n; j++) {
-			const char *id = ids.v[j];
-			if (strlen(id) == 64 && is_hex(id, 64) && hexset_has(hs, id))
-				continue;
-			char *p = xasprintf("%s/%s", kdir, id);
-			rc = gc_remove_dir(s, p, bytes, err);
-			free(p);
-		}
-		strv_free(&ids);
-		free(kdir);
-	}
-	strv_free(&kinds);
-	free(dir);
-	return rc;
-}
-
-int store_gc(struct store *s, long long keep_seconds, long long *freed_bytes, struct error *err)
-{
-	*freed_bytes = 0;
-	int prev = s->lockmode;
-	if (store_lock(s, true, err) < 0)
-		return -1;
-	struct hexset hs = {0};
-	long long bytes = 0;
-	time_t now = time(NULL);
-	int rc = -1;
-	if (gc_tmp(s, now, &bytes, err) < 0 || gc_results(s, now, keep_seconds, &hs, &bytes, err) < 0 ||
-	    gc_tags(s, &hs, err) < 0)
-		goto out;
-	/* hs grows while it is walked: each manifest adds what it names */
-	for (size_t i = 0; i < hs.n; i++)
-		if (gc_follow(s, &hs, hs.keys[i], err) < 0)
-			goto out;
-	if (gc_blobs(s, &hs, &bytes, err) < 0 || gc_dirs(s, &hs, &bytes, err) < 0)
-		goto out;
-	rc = 0;
-out:
-	if (rc == 0)
-		rc = gc_mark(s, err);
-	hexset_free(&hs);
-	*freed_bytes = bytes;
-	if (prev != LOCK_EX) {
-		/* hand back the lock the caller had */
-		int op = prev ? prev : LOCK_UN;
-		while (flock(s->lockfd, op) < 0) {
-			if (errno == EINTR)
-				continue;
-			if (rc == 0)
-				rc = err_sys(err, "lock %s/lock", s->root);
-			break;
-		}
-		s->lockmode = prev;
-	}
 	return rc;
 }
 

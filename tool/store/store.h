@@ -87,15 +87,18 @@ int store_tag_del(struct store *s, const char *name, struct error *err);
 char *store_tag_file(struct store *s, const char *name, struct error *err);
 /* the file gc rewrites on every run (malloc'd): a build graph's step targets depend on it */
 char *store_gc_file(const struct store *s);
+/* rewrite the gc file: a build graph's stamps made before it are out of date; 0 or -1 with err */
+int store_gc_mark(struct store *s, struct error *err);
 /* all tag names, sorted, appended to out (malloc'd strings) */
 int store_tag_list(struct store *s, struct strv *out, struct error *err);
 
+/* the lock this handle holds */
+enum store_lockmode { STORE_UNLOCKED, STORE_SHARED, STORE_EXCLUSIVE };
+enum store_lockmode store_locked(const struct store *s);
+/* hold mode instead (a downgrade, or a release of what store_lock took); 0 or -1 with err */
+int store_relock(struct store *s, enum store_lockmode mode, struct error *err);
 /* take the store lock shared (builds) or exclusive (gc), waiting for it; released by store_close
    (a child forked without exec shares the lock until it exits) */
 int store_lock(struct store *s, bool exclusive, struct error *err);
-/* remove every blob, result and dir not reachable from a tag or from a result newer than
-   keep_seconds, and tmp entries older than an hour; counts what was freed into *freed_bytes;
-   holds the exclusive lock meanwhile, then returns to the lock the caller had */
-int store_gc(struct store *s, long long keep_seconds, long long *freed_bytes, struct error *err);
 
 #endif

@@ -1,0 +1,74 @@
+/* staging: blobs waiting to enter the store all together */
+#include "staging.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "ocidoc.h"
+#include "store.h"
+#include "util.h"
+
+void staging_add(struct staging *st, char *tmp, const char *digest)
+{
+	if (st->n == st->cap) {
+		st->cap = st->cap ? 2 * st->cap : 8;
+		st->v = xrealloc(st->v, st->cap * sizeof *st->v);
+	}
+	st->v[st->n].tmp = tmp;
+	memcpy(st->v[st->n].digest, digest, DIGEST_SIZE);
+	st->n++;
+}
+
+int staging_mem(struct staging *st, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err)
+{
+	digest_buf(p, len, digest);
+	char *tmp;
+	int fd;
+	if (store_tmpwrite(st->s, p, len, &tmp, &fd, err) < 0)
+		return -1;
+	close(fd);
+	staging_add(st, tmp, digest);
+	return 0;
+}
+
+/* doc as compact JSON with sorted keys, staged; its digest and size go out */
+int staging_json(struct staging *st, json_t *doc, char digest[DIGEST_SIZE], long long *size, struct error *err)
+{
+	char *p = json_dumps(doc, JSON_FLAGS);
+	if (!p)
+		return err_set(err, "cannot serialise JSON");
+	*size = (long long)strlen(p);
+	int r = staging_mem(st, p, strlen(p), digest, err);
+	free(p);
+	return r;
+}
+
+/* move every staged blob into the store, in the order staged (manifests last) */
+int staging_commit(struct staging *st, struct error *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		if (rc == 0 && store_blob_commit(st->s, st->v[i].tmp, -1, st->v[i].digest, err) < 0)
+			rc = -1;
+		else if (rc < 0)
+			unlink(st->v[i].tmp);
+		free(st->v[i].tmp);
+	}
+	st->n = 0;
+	return rc;
+}
+
+void staging_free(struct staging *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		unlink(st->v[i].tmp);
+		free(st->v[i].tmp);
+	}
+	free(st->v);
+	st->v = NULL;
+	st->n = st->cap = 0;
+}
+
