@@ -769,6 +769,7 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 	if (begin(&b, o, false, err) < 0)
 		goto out;
 	b.prog = progress_new(o->quiet ? PROGRESS_QUIET : (enum progress_mode)o->progress, b.total);
+	b.run.prog = b.prog;
 	int top = o->stop ? o->stop_stage : b.p->target;
 	if (build_stage(&b, top, err) < 0)
 		goto out;

@@ -19,6 +19,7 @@
 #include "key.h"
 #include "layer.h"
 #include "plan.h"
+#include "progress.h"
 #include "rootfs.h"
 #include "store.h"
 #include "sys.h"
@@ -39,6 +40,7 @@ struct run {
 	char *dir;               /* this run's scratch directory in the store */
 	char *stub;              /* dir/stub: the top lower, holding the mount points the parent lacks */
 	bool quiet;
+	struct progress *prog;     /* where the output is shown (progress.h) */
 	struct rootfs *views[16];  /* bind mounts' sources from stages and images */
 	size_t nviews;
 	int locks[16];             /* cache mounts' lock files */
@@ -53,7 +55,7 @@ static void on_output(void *ctx, const char *p, size_t n)
 {
 	struct run *r = ctx;
 	if (!r->quiet)
-		(void)!write_all(2, p, n);
+		progress_output(r->prog, p, n);
 	if (n >= TAIL_BYTES) {
 		memcpy(r->tail, p + n - TAIL_BYTES, TAIL_BYTES);
 		r->tlen = TAIL_BYTES;
@@ -670,7 +672,7 @@ static void teardown(struct run *r, struct store *s, struct rootfs *view, struct
 int exec_run(struct exec *x, struct error *err)
 {
 	const struct step *s = x->step;
-	struct run r = {.a = x->a, .s = x->s, .quiet = x->run && x->run->quiet};
+	struct run r = {.a = x->a, .s = x->s, .quiet = x->run && x->run->quiet, .prog = x->run ? x->run->prog : NULL};
 	struct rootfs *view = NULL;
 	struct sandbox *sb = NULL;
 	int rc = -1;

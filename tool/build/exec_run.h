@@ -22,9 +22,12 @@ struct store;
 struct step;
 
 /* what the whole build says about RUN steps */
+struct progress;
+
 struct run_opts {
 	enum sandbox_net net;       /* strata build --network: RUN --network overrides it */
 	bool quiet;                 /* -q: the commands' output is not shown */
+	struct progress *prog;      /* where the commands' output is shown (NULL: straight to stderr) */
 	const struct run_secret *secrets;   /* --secret */
 	size_t nsecrets;
 	const char *context;        /* the build context, for bind mounts */

@@ -10,7 +10,7 @@
 #include "utf8.h"
 #include "util.h"
 
-enum { LINE_SHOWN = 120 };
+enum { LINE_SHOWN = 120, PENDING_MAX = 4096 };
 
 struct progress {
 	enum progress_mode mode;
@@ -18,6 +18,8 @@ struct progress {
 	double t0, step_t0;
 	long long bytes0;
 	char line[LINE_SHOWN]; /* the running step, as shown */
+	char pending[PENDING_MAX]; /* tty: a command's output line not yet ended */
+	size_t npending;
 	int running, work;              /* a step is running; the live line is for work after the steps */
 	int stop;
 	int thread_up;
@@ -140,6 +142,49 @@ void progress_work(struct progress *p, const char *what)
 	pthread_mutex_unlock(&p->mu);
 }
 
+/* the partial line of output, ended, above the live line; called with mu held */
+static void flush_pending(struct progress *p)
+{
+	if (!p->npending)
+		return;
+	fputs("\r\033[K", stderr);
+	fwrite(p->pending, 1, p->npending, stderr);
+	fputc('\n', stderr);
+	p->npending = 0;
+}
+
+void progress_output(struct progress *p, const char *s, size_t n)
+{
+	if (!p || p->mode != PROGRESS_TTY) {
+		(void)!write_all(2, s, n);
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	const char *end = memrchr(s, '\n', n);
+	if (end) {
+		/* the live line is cleared, the lines written, the live line drawn again below them */
+		size_t whole = (size_t)(end - s) + 1;
+		fputs("\r\033[K", stderr);
+		fwrite(p->pending, 1, p->npending, stderr);
+		fwrite(s, 1, whole, stderr);
+		p->npending = 0;
+		s += whole;
+		n -= whole;
+	}
+	while (n) {
+		size_t k = n < PENDING_MAX - p->npending ? n : PENDING_MAX - p->npending;
+		memcpy(p->pending + p->npending, s, k);
+		p->npending += k;
+		s += k;
+		n -= k;
+		if (p->npending == PENDING_MAX)
+			flush_pending(p);
+	}
+	if (p->running)
+		draw(p);
+	pthread_mutex_unlock(&p->mu);
+}
+
 void progress_done(struct progress *p, int cached, double secs)
 {
 	if (!p)
@@ -149,6 +194,7 @@ void progress_done(struct progress *p, int cached, double secs)
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
+	flush_pending(p);
 	const char *cr = p->mode == PROGRESS_TTY ? "\r\033[K" : "";
 	if (p->work) {
 		fprintf(stderr, "%s=> %s (%.2fs)\n", cr, p->line, secs);
@@ -169,6 +215,7 @@ void progress_free(struct progress *p)
 		return;
 	pthread_mutex_lock(&p->mu);
 	p->stop = 1;
+	flush_pending(p);
 	if (p->running && p->mode == PROGRESS_TTY)
 		fputs("\r\033[K", stderr);
 	pthread_cond_signal(&p->cv);

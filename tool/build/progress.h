@@ -22,6 +22,9 @@ void progress_start(struct progress *p, const char *stage, const char *line);
 void progress_done(struct progress *p, int cached, double secs);
 /* a live line for work after the steps (exports): what, until progress_done or progress_free */
 void progress_work(struct progress *p, const char *what);
+/* a step's command wrote n bytes of output: on a terminal, whole lines go above the live line
+   (a partial line waits for its end or for progress_done); otherwise they go to stderr as they are */
+void progress_output(struct progress *p, const char *s, size_t n);
 /* the seconds since progress_new */
 double progress_elapsed(const struct progress *p);
 /* stop the live line and free p; NULL is fine */
