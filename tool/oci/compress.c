@@ -27,8 +27,12 @@ struct job {
 	enum job_state state;
 };
 
-/* The caller fills blocks in order; workers deflate them in any order; the writer (a thread,
-   or the caller with one thread) writes them in order. Block i's slot is jobs[i % njobs]. */
+/* The caller fills blocks in order; workers deflate them in any order, and the worker that
+   finishes the next block to write writes it and every finished block after it, in order. Block
+   i's slot is jobs[i % njobs]. Each thread is woken only when it has something to do: a worker
+   when a block is ready and it is idle, the caller when half the ring is free again (not at every
+   block: under load each wake-up of a thread of ours preempts a deflating one, which then waits
+   behind the machine's other threads). */
 struct compress {
 	enum compress_method method;
 	ZSTD_CCtx *zc;      /* zstd: libzstd's own workers */
@@ -39,11 +43,10 @@ struct compress {
 	unsigned long long nfill, ncomp, nwrite; /* next block to fill, to deflate, to write */
 	struct job *cur;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t work;  /* idle workers wait here for a ready block */
+	pthread_cond_t room;  /* the caller waits here for a free slot, or the end */
 	pthread_t *workers;
-	int nworkers;
-	pthread_t writer;
-	int writer_started;
+	int nworkers, idle, caller_waits, writing;
 	int stop, failed, done;
 	struct error err;
 	z_stream z; /* the caller's own, with one thread */
@@ -142,6 +145,45 @@ static int emit_job(struct compress *c, struct job *j)
 	return emit(c, t, sizeof t);
 }
 
+/* with c->mu held: the caller waits for what it wants (a free slot, the end) */
+static void wake_caller(struct compress *c)
+{
+	if (c->caller_waits && (c->done || c->failed || c->stop || 2 * (c->nfill - c->nwrite) <= c->njobs))
+		pthread_cond_signal(&c->room);
+}
+
+static void fail_locked(struct compress *c)
+{
+	c->failed = 1;
+	pthread_cond_broadcast(&c->work);
+	pthread_cond_broadcast(&c->room);
+}
+
+/* with c->mu held, by the worker that finished a block while no one writes: write every finished
+   block from the next in order on, dropping the lock while writing */
+static void write_ready(struct compress *c)
+{
+	c->writing = 1;
+	while (!c->failed && !c->stop && c->nwrite < c->nfill) {
+		struct job *j = &c->jobs[c->nwrite % c->njobs];
+		if (j->state != J_DONE)
+			break;
+		pthread_mutex_unlock(&c->mu);
+		int r = emit_job(c, j);
+		pthread_mutex_lock(&c->mu);
+		if (r < 0) {
+			fail_locked(c);
+			break;
+		}
+		j->state = J_FREE;
+		c->nwrite++;
+		if (j->last)
+			c->done = 1;
+		wake_caller(c);
+	}
+	c->writing = 0;
+}
+
 static void *worker(void *arg)
 {
 	struct compress *c = arg;
@@ -150,13 +192,14 @@ static void *worker(void *arg)
 	pthread_mutex_lock(&c->mu);
 	if (!ok) {
 		err_set(&c->err, "layer: deflateInit2 failed");
-		c->failed = 1;
-		pthread_cond_broadcast(&c->cv);
+		fail_locked(c);
 	}
 	while (ok && !c->stop && !c->failed) {
 		struct job *j = &c->jobs[c->ncomp % c->njobs];
 		if (c->ncomp >= c->nfill || j->state != J_READY) {
-			pthread_cond_wait(&c->cv, &c->mu);
+			c->idle++;
+			pthread_cond_wait(&c->work, &c->mu);
+			c->idle--;
 			continue;
 		}
 		c->ncomp++;
@@ -166,10 +209,12 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&c->mu);
 		if (r < 0) {
 			err_set(&c->err, "layer: deflate failed");
-			c->failed = 1;
+			fail_locked(c);
+			break;
 		}
 		j->state = J_DONE;
-		pthread_cond_broadcast(&c->cv);
+		if (!c->writing)
+			write_ready(c);
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (ok)
@@ -177,46 +222,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void *writer(void *arg)
-{
-	struct compress *c = arg;
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		struct job *j = &c->jobs[c->nwrite % c->njobs];
-		while (!c->stop && !c->failed && !(c->nwrite < c->nfill && j->state == J_DONE))
-			pthread_cond_wait(&c->cv, &c->mu);
-		if (c->stop || c->failed)
-			break;
-		pthread_mutex_unlock(&c->mu);
-		int r = emit_job(c, j);
-		pthread_mutex_lock(&c->mu);
-		if (r < 0)
-			c->failed = 1;
-		int last = j->last;
-		j->state = J_FREE;
-		c->nwrite++;
-		if (last)
-			c->done = 1;
-		pthread_cond_broadcast(&c->cv);
-		if (r < 0 || last)
-			break;
-	}
-	pthread_mutex_unlock(&c->mu);
-	return NULL;
-}
-
 static void stop_threads(struct compress *c)
 {
 	pthread_mutex_lock(&c->mu);
 	c->stop = 1;
-	pthread_cond_broadcast(&c->cv);
+	pthread_cond_broadcast(&c->work);
+	pthread_cond_broadcast(&c->room);
 	pthread_mutex_unlock(&c->mu);
 	for (int i = 0; i < c->nworkers; i++)
 		pthread_join(c->workers[i], NULL);
 	c->nworkers = 0;
-	if (c->writer_started)
-		pthread_join(c->writer, NULL);
-	c->writer_started = 0;
 }
 
 void compress_free(struct compress *c)
@@ -239,7 +254,8 @@ void compress_free(struct compress *c)
 		sha256_final(c->h, tmp);
 	}
 	pthread_mutex_destroy(&c->mu);
-	pthread_cond_destroy(&c->cv);
+	pthread_cond_destroy(&c->work);
+	pthread_cond_destroy(&c->room);
 	free(c);
 }
 
@@ -251,10 +267,11 @@ static struct compress *open_gzip(int fd, int level, int nthreads, struct error 
 	c->level = level;
 	c->nthreads = nthreads;
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->room, NULL);
 	c->h = sha256_new();
 	c->crc = crc32(0, NULL, 0);
-	c->njobs = nthreads == 1 ? 1 : 2 * (size_t)nthreads + 2;
+	c->njobs = nthreads == 1 ? 1 : 4 * (size_t)nthreads + 4;
 	c->jobs = xcalloc(c->njobs, sizeof *c->jobs);
 	for (size_t i = 0; i < c->njobs; i++) {
 		c->jobs[i].in = xmalloc(DICT + COMPRESS_BLOCK);
@@ -279,11 +296,6 @@ static struct compress *open_gzip(int fd, int level, int nthreads, struct error 
 		}
 		c->nworkers++;
 	}
-	if (pthread_create(&c->writer, NULL, writer, c) != 0) {
-		err_set(&c->err, "layer: cannot start the writer thread");
-		goto fail;
-	}
-	c->writer_started = 1;
 	return c;
 fail:
 	*err = c->err;
@@ -297,8 +309,11 @@ static int acquire(struct compress *c)
 	struct job *j = &c->jobs[c->nfill % c->njobs];
 	if (c->nthreads > 1) {
 		pthread_mutex_lock(&c->mu);
-		while (j->state != J_FREE && !c->failed)
-			pthread_cond_wait(&c->cv, &c->mu);
+		while (j->state != J_FREE && !c->failed) {
+			c->caller_waits = 1;
+			pthread_cond_wait(&c->room, &c->mu);
+			c->caller_waits = 0;
+		}
 		int failed = c->failed;
 		pthread_mutex_unlock(&c->mu);
 		if (failed)
@@ -333,7 +348,8 @@ static int submit(struct compress *c, int last)
 	pthread_mutex_lock(&c->mu);
 	j->state = J_READY;
 	c->nfill++;
-	pthread_cond_broadcast(&c->cv);
+	if (c->idle)
+		pthread_cond_signal(&c->work);
 	int failed = c->failed;
 	pthread_mutex_unlock(&c->mu);
 	return failed ? -1 : 0;
@@ -394,8 +410,11 @@ int compress_close(struct compress *c, char digest[DIGEST_SIZE], long long *size
 		goto out;
 	if (c->method == COMPRESS_GZIP && c->nthreads > 1) {
 		pthread_mutex_lock(&c->mu);
-		while (!c->done && !c->failed)
-			pthread_cond_wait(&c->cv, &c->mu);
+		while (!c->done && !c->failed) {
+			c->caller_waits = 1;
+			pthread_cond_wait(&c->room, &c->mu);
+			c->caller_waits = 0;
+		}
 		int failed = c->failed;
 		pthread_mutex_unlock(&c->mu);
 		if (failed)
@@ -499,7 +518,8 @@ static struct compress *open_zstd(int fd, int level, int nthreads, struct error 
 	c->fd = fd;
 	c->level = level;
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->room, NULL);
 	c->h = sha256_new();
 	c->zc = ZSTD_createCCtx();
 	c->zout = xmalloc(ZSTD_CStreamOutSize());
@@ -566,7 +586,8 @@ struct compress *compress_open(int out_fd, const struct compression *how, struct
 	c->method = COMPRESS_NONE;
 	c->fd = out_fd;
 	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->work, NULL);
+	pthread_cond_init(&c->room, NULL);
 	c->h = sha256_new();
 	return c;
 }
