@@ -71,7 +71,7 @@ void warn(const char *fmt, ...)
 	fprintf(stderr, "%s: warning: %s\n", PROG, msg);
 }
 
-static noreturn void oom(void)
+noreturn void oom(void)
 {
 	fputs(PROG ": out of memory\n", stderr);
 	abort();

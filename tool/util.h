@@ -24,6 +24,8 @@ void warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern void (*fatal_hook)(void);
 extern char fatal_msg[1024];
 
+/* print "strata: out of memory" and abort: where every failed allocation ends */
+noreturn void oom(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);

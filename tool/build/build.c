@@ -116,13 +116,7 @@ static int build_stage(struct bctx *b, int idx, struct error *err);
 static int mount_from(void *ctx, const char *name, struct image *out, char key[72], struct error *err)
 {
 	struct bctx *b = ctx;
-	char low[256];
-	snprintf(low, sizeof low, "%s", name);
-	for (char *c = low; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c += 32;
-	const char *v = env_get(&b->p->stage_names, low);
-	int idx = v ? atoi(v) : -1;
+	int idx = plan_stage_named(b->p, name);
 	if (idx < 0 && *name && strspn(name, "0123456789") == strlen(name) && (size_t)atoi(name) < b->p->n)
 		idx = atoi(name);
 	if (idx >= 0) {
@@ -213,9 +207,9 @@ static void hash_step(struct key *k, const struct step *s)
 		key_u64(k, s->node->heredocs[i].expand << 1 | s->node->heredocs[i].chomp);
 	}
 	/* the build args in scope (RUN sees them) */
-	for (size_t i = 0; s->args_env && i < s->args_env->n; i++) {
-		key_str(k, s->args_env->v[i].name);
-		key_str(k, s->args_env->v[i].value);
+	for (size_t i = 0; s->args_env && i < env_count(s->args_env); i++) {
+		key_str(k, env_name(s->args_env, i));
+		key_str(k, env_value(s->args_env, i));
 	}
 }
 

@@ -13,11 +13,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "env.h"
 #include "error.h"
 #include "ignore.h"
 #include "key.h"
 #include "layer.h"
+#include "map.h"
 #include "statcache.h"
 #include "untar.h"
 #include "utf8.h"
@@ -47,6 +47,16 @@ struct srcmatch {
 	size_t n, cap;
 };
 
+/* a file with more links, as the map of them keys it (no padding: the key is its bytes) */
+struct inode {
+	unsigned long long dev, ino;
+};
+
+struct link_group {
+	size_t group;                 /* srcfile.group */
+	unsigned long long key;       /* srcfile.link_key */
+};
+
 struct copy_src {
 	struct arena *a;
 	const struct copy_opts *o;
@@ -54,8 +64,7 @@ struct copy_src {
 	size_t n, cap;
 	bool context;
 	struct ignore *exclude;       /* --exclude, matched below each source */
-	struct env *links;            /* "dev:ino" of files with more links -> "group link_key" */
-	size_t ngroups;
+	struct map links;             /* files with more links: struct inode -> struct link_group */
 	int rootfd;                   /* o->root, which every source is opened below */
 	struct copy_src *owned;       /* archives ADD extracted, freed with this */
 	struct strv globbed;          /* host directories a wildcard was matched in */
@@ -344,21 +353,15 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 			/* hard links are kept: group them by inode, but key them by walk order, which
 			   a copy of the tree (cp -a, another checkout) keeps and its inodes do not */
 			static unsigned long long next_key;
-			char id[64];
-			snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)f->st.st_dev,
-				 (unsigned long long)f->st.st_ino);
-			if (!s->links) {
-				s->links = arena_alloc(s->a, sizeof *s->links);
-				env_init(s->links, s->a);
+			struct inode id = {(unsigned long long)f->st.st_dev, (unsigned long long)f->st.st_ino};
+			bool added;
+			struct link_group *g = map_putn(&s->links, &id, sizeof id, &added);
+			if (added) {
+				g->group = map_count(&s->links);
+				g->key = __atomic_add_fetch(&next_key, 1, __ATOMIC_RELAXED);
 			}
-			const char *g = env_get(s->links, id);
-			if (g) {
-				sscanf(g, "%zu %llu", &f->group, &f->link_key);
-			} else {
-				f->group = ++s->ngroups;
-				f->link_key = __atomic_add_fetch(&next_key, 1, __ATOMIC_RELAXED);
-				env_set(s->links, id, arena_printf(s->a, "%zu %llu", f->group, f->link_key));
-			}
+			f->group = g->group;
+			f->link_key = g->key;
 		}
 	} else if (S_ISDIR(seen->st_mode) && dirout) {
 		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -663,6 +666,7 @@ struct copy_src *copy_new(struct arena *a)
 	s->a = a;
 	s->rootfd = -1;
 	strv_init(&s->globbed, a);
+	map_init(&s->links, a, sizeof(struct link_group));
 	return s;
 }
 
@@ -975,7 +979,7 @@ static const char *kept(const struct srcmatch *m)
 /* where path lands in the parent filesystem when its symlinked directories are followed (inside
    it), as extracting an archive or copying with --parents does there; a directory that exists
    through a link resolves whole */
-static const char *through_links(struct arena *a, const struct copy_dest *d, struct env *cache, const char *path,
+static const char *through_links(struct arena *a, const struct copy_dest *d, struct map *cache, const char *path,
 				 bool dir)
 {
 	if (dir) {
@@ -987,12 +991,13 @@ static const char *through_links(struct arena *a, const struct copy_dest *d, str
 	if (!sl)
 		return path;
 	char *parent = arena_strndup(a, path, (size_t)(sl - path));
-	const char *c = env_get(cache, parent);
-	if (!c) {
+	bool added;
+	const char **cached = map_put(cache, parent, &added); /* parent -> where it resolves */
+	if (added) {
 		char *r = resolve(a, d->rootfs, parent, true, true);
-		c = r ? r : parent;
-		env_set(cache, parent, c);
+		*cached = r ? r : parent;
 	}
+	const char *c = *cached;
 	if (!strcmp(c, parent))
 		return path;
 	return *c ? arena_printf(a, "%s/%s", c, sl + 1) : arena_strdup(a, sl + 1);
@@ -1076,8 +1081,8 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	if (!*rel && !dest_is_dir)
 		return err_set(err, "%s: cannot copy a file onto /", d->instr);
 	if (d->rootfs && (archive || d->parents)) {
-		struct env cache;
-		env_init(&cache, a);
+		struct map cache;
+		map_init(&cache, a, sizeof(const char *));
 		for (size_t i = 0; i < b.n; i++)
 			b.v[i].path = through_links(a, d, &cache, b.v[i].path, b.v[i].type == LAYER_DIR);
 	}
@@ -1096,8 +1101,8 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 	/* the parent directories of everything, and the destinations of directory copies: as the
 	   parent filesystem has them, else made 0755 */
 	size_t copied = c.n;
-	struct env made; /* the parents made so far */
-	env_init(&made, a);
+	struct map made; /* the parents made so far (a set) */
+	map_init(&made, a, 0);
 	for (size_t i = 0; i < copied + dirs.n; i++) {
 		char *p = arena_strdup(a, i < copied ? c.v[i].path : dirs.v[i - copied]);
 		bool self = i >= copied;
@@ -1106,9 +1111,12 @@ int copy_entries(struct arena *a, struct copy_src *s, const struct copy_dest *d,
 				*sl = 0;
 			self = false;
 			/* a copied or already made directory has its own parents seen to: stop climbing */
-			if (bsearch(p, c.v, copied, sizeof *c.v, cmp_path) || env_get(&made, p))
+			if (bsearch(p, c.v, copied, sizeof *c.v, cmp_path))
 				break;
-			env_set(&made, p, "");
+			bool added;
+			map_put(&made, p, &added);
+			if (!added)
+				break;
 			struct layer_entry *e = push_entry(&c);
 			e->path = arena_strdup(a, p);
 			e->type = LAYER_DIR;

@@ -280,9 +280,9 @@ static void environment(struct run *r, struct image *img, const struct env *args
 	for (size_t i = 0; i < n; i++)
 		if (list[i] && strchr(list[i], '='))
 			strv_push(&env, (char *)list[i]);
-	for (size_t i = 0; args && i < args->n; i++)
-		if (args->v[i].value && !has_var(&env, args->v[i].name))
-			strv_push(&env, arena_printf(r->a, "%s=%s", args->v[i].name, args->v[i].value));
+	for (size_t i = 0; args && i < env_count(args); i++)
+		if (env_value(args, i) && !has_var(&env, env_name(args, i)))
+			strv_push(&env, arena_printf(r->a, "%s=%s", env_name(args, i), env_value(args, i)));
 	if (epoch >= 0 && !has_var(&env, "SOURCE_DATE_EPOCH"))
 		strv_push(&env, arena_printf(r->a, "SOURCE_DATE_EPOCH=%lld", epoch));
 	if (!has_var(&env, "HOME"))

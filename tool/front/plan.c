@@ -69,7 +69,7 @@ struct pctx {
 	const struct plan_opts *o;
 	struct plan *p;
 	struct env meta;         /* global ARGs and the platform args, for FROM */
-	struct strv *used_args;  /* build args some ARG consumed */
+	struct map *used_args;   /* build args some ARG consumed (a set, shared by copies of this) */
 	struct strv *warnings;
 };
 
@@ -288,17 +288,21 @@ static int find_stage(const struct plan *p, size_t upto, const char *name)
 		return -1;
 	for (size_t i = 0; i <= n; i++)
 		low[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] + 32) : name[i];
-	const char *v = env_get(&p->stage_names, low);
+	const size_t *v = map_get(&p->stage_names, low);
 	if (!v)
 		return -1;
-	int idx = atoi(v);
-	if ((size_t)idx < upto)
-		return idx;
+	if (*v < upto)
+		return (int)*v;
 	/* a name given twice: the latest definition before upto */
 	for (size_t i = upto; i-- > 0;)
 		if (p->stages[i].name && !strcmp(p->stages[i].name, low))
 			return (int)i;
 	return -1;
+}
+
+int plan_stage_named(const struct plan *p, const char *name)
+{
+	return find_stage(p, p->n, name);
 }
 
 static bool valid_stage_name(const char *s)
@@ -325,7 +329,7 @@ static void global_arg(struct pctx *c, const struct node *n)
 			die_node(c, n, n->argoff[i], "ARG names can not be blank");
 		const char *v = env_get(&c->o->build_args, key);
 		if (v)
-			strv_push(c->used_args, (char *)key);
+			map_put(c->used_args, key, NULL);
 		else if (eq)
 			v = xword(c, n, n->argoff[i], eq + 1, &c->meta);
 		struct kv *nm = arena_alloc(c->a, (c->p->nmeta + 1) * sizeof *nm);
@@ -360,7 +364,7 @@ static void plan_epoch(struct pctx *c)
 	const struct node *at = NULL;
 	size_t off = 0;
 	if (v) {
-		strv_push(c->used_args, (char *)name);
+		map_put(c->used_args, name, NULL);
 	} else {
 		bool declared;
 		v = meta_value(c, name, &declared);
@@ -451,7 +455,7 @@ static void stage_arg(struct pctx *c, struct stagebuild *sb, const struct node *
 		const char *mv = meta_value(c, key, &declared);
 		if (v) {
 			/* the default is not evaluated when a build arg overrides it (so its ${V:?} never fails) */
-			strv_push(c->used_args, (char *)key);
+			map_put(c->used_args, key, NULL);
 		} else if (eq) {
 			v = xword(c, n, n->argoff[i], eq + 1, sh);
 		} else if (declared) {
@@ -931,12 +935,13 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 	env_copy(&p->build_args, &o->build_args, a);
 	p->platform = o->platform ? o->platform : platform_host();
 	struct pctx c = {.a = a, .df = df, .o = o, .p = p};
-	env_init(&p->stage_names, a);
+	map_init(&p->stage_names, a, sizeof(size_t));
 	env_init(&c.meta, a);
-	struct strv consumed, warnings;
-	strv_init(&consumed, a);
-	strv_init(&warnings, a);
+	struct strv warnings;
+	struct map consumed;
+	map_init(&consumed, a, 0);
 	c.used_args = &consumed;
+	strv_init(&warnings, a);
 	c.warnings = &warnings;
 	set_platform_args(&c.meta, "BUILD", platform_host());
 	set_platform_args(&c.meta, "TARGET", p->platform);
@@ -1012,7 +1017,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 					    arena_printf(a, "Duplicate stage name %s, stage names should be unique",
 							 go_quote(a, name)));
 			st->name = name;
-			env_set(&p->stage_names, name, arena_printf(a, "%zu", p->n - 1));
+			*(size_t *)map_put(&p->stage_names, name, NULL) = p->n - 1;
 		}
 		/* FROM names an earlier stage only: "FROM x AS x" means the image x, as in docker */
 		st->base_stage = find_stage(p, p->n - 1, st->base);
@@ -1076,12 +1081,9 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 
 	struct buf unused;
 	buf_init(&unused, a);
-	for (size_t k = 0; k < o->build_args.n; k++) {
-		const char *name = o->build_args.v[k].name;
-		bool used = is_proxy_arg(name);
-		for (size_t u = 0; u < c.used_args->n && !used; u++)
-			used = !strcmp(c.used_args->v[u], name);
-		if (!used) {
+	for (size_t k = 0; k < env_count(&o->build_args); k++) {
+		const char *name = env_name(&o->build_args, k);
+		if (!is_proxy_arg(name) && !map_get(c.used_args, name)) {
 			if (unused.len)
 				buf_putc(&unused, ',');
 			buf_puts(&unused, name);

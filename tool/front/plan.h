@@ -90,7 +90,7 @@ struct plan {
 	struct env build_args;
 	const char *platform;          /* target platform, os/arch[/variant] */
 	const char *unused_args;       /* --build-args no ARG consumed, comma-separated, or NULL */
-	struct env stage_names;        /* lower-cased stage name -> its index (the latest of a name) */
+	struct map stage_names;        /* lower-cased stage name -> its index, a size_t (the latest of a name) */
 	const char **warnings;         /* BuildKit's lint warnings: "FILE:LINE:COL: Rule: text" */
 	size_t nwarnings;
 	bool has_epoch;                /* SOURCE_DATE_EPOCH came as a build arg or a global ARG */
@@ -103,6 +103,8 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 void plan_json(FILE *f, const struct plan *p);
 /* true when argument a of n (as written or expanded) is the marker of one of n's heredocs */
 bool plan_heredoc_arg(const struct node *n, const char *a);
+/* the index of the stage named name (any case), the latest of that name, or -1 */
+int plan_stage_named(const struct plan *p, const char *name);
 /* the value of step flag name, or NULL */
 const char *step_flag(const struct step *s, const char *name);
 /* Go's time.ParseDuration in nanoseconds; -1 when invalid, negative or too large */

@@ -256,9 +256,9 @@ static void gen_stage(struct gen *g, int si)
 			field(&t, s->node->heredocs[h].chomp ? "chomp" : "");
 		}
 		field(&t, "args_env");
-		for (size_t a = 0; s->args_env && a < s->args_env->n; a++) {
-			field(&t, s->args_env->v[a].name);
-			field(&t, s->args_env->v[a].value);
+		for (size_t a = 0; s->args_env && a < env_count(s->args_env); a++) {
+			field(&t, env_name(s->args_env, a));
+			field(&t, env_value(s->args_env, a));
 		}
 		const char *stepf = node(g, si, i, "step");
 		if (write_node(g, stepf, t.s) < 0)

@@ -23,10 +23,11 @@ int spec_write(const char *dir, const struct build_opts *o, long long epoch, str
 	json_object_set_new(j, "tags", strs(o->tags, o->ntags));
 	json_object_set_new(j, "outputs", strs(o->outputs, o->noutputs));
 	json_t *args = json_array();
-	for (size_t i = 0; i < o->build_args.n; i++) {
+	for (size_t i = 0; i < env_count(&o->build_args); i++) {
 		json_t *kv = json_array();
-		json_array_append_new(kv, json_string(o->build_args.v[i].name));
-		json_array_append_new(kv, o->build_args.v[i].value ? json_string(o->build_args.v[i].value) : json_null());
+		const char *v = env_value(&o->build_args, i);
+		json_array_append_new(kv, json_string(env_name(&o->build_args, i)));
+		json_array_append_new(kv, v ? json_string(v) : json_null());
 		json_array_append_new(args, kv);
 	}
 	json_object_set_new(j, "build_args", args);

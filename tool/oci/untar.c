@@ -14,10 +14,10 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "error.h"
 #include "layer.h"
+#include "map.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -54,49 +54,6 @@ int untar_is_archive(const char *path)
 	return yes;
 }
 
-/* a set of paths (those this layer has written, for opaque directories) */
-struct pset {
-	char **slot;
-	size_t cap, n;
-};
-
-static size_t pset_index(const struct pset *s, const char *p)
-{
-	size_t i = (size_t)XXH3_64bits(p, strlen(p)) & (s->cap - 1);
-	while (s->slot[i] && strcmp(s->slot[i], p) != 0)
-		i = (i + 1) & (s->cap - 1);
-	return i;
-}
-
-static int pset_has(const struct pset *s, const char *p)
-{
-	return s->cap && s->slot[pset_index(s, p)];
-}
-
-static void pset_add(struct pset *s, const char *p)
-{
-	if (2 * (s->n + 1) > s->cap) {
-		struct pset t = { xcalloc(s->cap ? 2 * s->cap : 256, sizeof *t.slot), s->cap ? 2 * s->cap : 256, s->n };
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				t.slot[pset_index(&t, s->slot[i])] = s->slot[i];
-		free(s->slot);
-		*s = t;
-	}
-	size_t i = pset_index(s, p);
-	if (!s->slot[i]) {
-		s->slot[i] = xstrdup(p);
-		s->n++;
-	}
-}
-
-static void pset_free(struct pset *s)
-{
-	for (size_t i = 0; i < s->cap; i++)
-		free(s->slot[i]);
-	free(s->slot);
-}
-
 struct dirtime {
 	char *path;
 	struct timespec ts[2];
@@ -110,7 +67,7 @@ struct ux {
 	int in_root;            /* openat2 with RESOLVE_IN_ROOT works */
 	char *cpath;            /* the parent directory of the last entry, and its fd */
 	int cfd;
-	struct pset seen;
+	struct map seen;        /* the paths this layer has written (for opaque directories) */
 	struct dirtime *dt;
 	size_t ndt, cdt;
 	struct error *err;
@@ -252,7 +209,7 @@ static int opaque(struct ux *u, int dfd, const char *dir)
 	for (size_t i = 0; i < names.n && rc == 0; i++) {
 		char *p = *dir ? xasprintf("%s/%s", dir, names.v[i]) : xstrdup(names.v[i]);
 		struct stat st;
-		if (!pset_has(&u->seen, p)) {
+		if (!map_get(&u->seen, p)) {
 			rc = remove_tree_at(dfd, names.v[i], NULL);
 		} else if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
 			int cfd = openat(dfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -455,7 +412,7 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 		goto out;
 	}
 	if (u->mode == UNTAR_APPLY)
-		pset_add(&u->seen, p);
+		map_put(&u->seen, p, NULL);
 
 	const char *hl = archive_entry_hardlink(ae);
 	unsigned type = hl ? AE_IFREG : archive_entry_filetype(ae);
@@ -571,6 +528,7 @@ int untar_extract(const char *path, const char *dest, enum untar_mode mode, stru
 	u.root = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (u.root < 0)
 		return err_sys(err, "%s", dest);
+	map_init(&u.seen, NULL, 0);
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT };
 	int probe = (int)syscall(SYS_openat2, u.root, ".", &how, sizeof how);
 	u.in_root = probe >= 0;
@@ -625,7 +583,7 @@ out:
 	for (size_t i = 0; i < u.ndt; i++)
 		free(u.dt[i].path);
 	free(u.dt);
-	pset_free(&u.seen);
+	map_free(&u.seen);
 	close(u.root);
 	return rc;
 }

@@ -1,0 +1,177 @@
+#include "map.h"
+
+#include <string.h>
+/* inlined: most keys are short names, where the call would cost as much as the hash */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "util.h"
+
+void map_init(struct map *m, struct arena *a, size_t vsize)
+{
+	memset(m, 0, sizeof *m);
+	m->vsize = vsize;
+	m->own = !a;
+	m->a = a ? a : arena_new();
+}
+
+void map_free(struct map *m)
+{
+	if (m->own)
+		arena_free(m->a);
+	size_t vsize = m->vsize;
+	memset(m, 0, sizeof *m);
+	m->vsize = vsize;
+}
+
+/* the slot of key: holding it, or the empty one where it would go (nindex > 0) */
+static size_t slot(const struct map *m, const void *key, size_t len, uint64_t h)
+{
+	size_t mask = m->nindex - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		uint32_t k = m->index[i];
+		if (!k)
+			return i;
+		const struct map_entry *e = &m->e[k - 1];
+		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
+			return i;
+	}
+}
+
+/* a fresh index of size slots over the entries (their hashes kept, so no key is read) */
+static void reindex(struct map *m, size_t size)
+{
+	if (size != m->nindex)
+		m->index = arena_alloc(m->a, size * sizeof *m->index);
+	memset(m->index, 0, size * sizeof *m->index);
+	m->nindex = size;
+	size_t mask = size - 1;
+	for (size_t i = 0; i < m->n; i++) {
+		size_t s = (size_t)m->e[i].hash & mask;
+		while (m->index[s])
+			s = (s + 1) & mask;
+		m->index[s] = (uint32_t)(i + 1);
+	}
+}
+
+static size_t find(const struct map *m, const void *key, size_t len, uint64_t h)
+{
+	if (!m->nindex)
+		return 0;
+	return m->index[slot(m, key, len, h)];
+}
+
+uint64_t map_hash(const void *key, size_t len)
+{
+	return XXH3_64bits(key, len);
+}
+
+void *map_gethn(const struct map *m, const void *key, size_t len, uint64_t hash)
+{
+	size_t k = find(m, key, len, hash);
+	return k ? m->val + (k - 1) * m->vsize : NULL;
+}
+
+void *map_getn(const struct map *m, const void *key, size_t len)
+{
+	if (!m->n)
+		return NULL;
+	return map_gethn(m, key, len, XXH3_64bits(key, len));
+}
+
+void *map_get(const struct map *m, const char *key)
+{
+	return map_getn(m, key, strlen(key));
+}
+
+void *map_putn(struct map *m, const void *key, size_t len, bool *added)
+{
+	uint64_t h = XXH3_64bits(key, len);
+	size_t k = find(m, key, len, h);
+	if (added)
+		*added = !k;
+	if (k)
+		return m->val + (k - 1) * m->vsize;
+	if (m->n == UINT32_MAX) /* the index holds positions in 32 bits: half the memory */
+		oom();
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 8;
+		struct map_entry *e = arena_alloc(m->a, cap * sizeof *e);
+		unsigned char *val = arena_alloc(m->a, cap * m->vsize);
+		if (m->n) {
+			memcpy(e, m->e, m->n * sizeof *e);
+			memcpy(val, m->val, m->n * m->vsize);
+		}
+		m->e = e;
+		m->val = val;
+		m->cap = cap;
+	}
+	char *copy = arena_alloc(m->a, len + 1);
+	memcpy(copy, key, len);
+	copy[len] = 0;
+	m->e[m->n] = (struct map_entry){copy, len, h};
+	unsigned char *v = m->val + m->n * m->vsize;
+	memset(v, 0, m->vsize);
+	m->n++;
+	if (m->n * 2 > m->nindex)
+		reindex(m, m->nindex ? m->nindex * 2 : 16);
+	else
+		m->index[slot(m, key, len, h)] = (uint32_t)m->n;
+	return v;
+}
+
+void *map_put(struct map *m, const char *key, bool *added)
+{
+	return map_putn(m, key, strlen(key), added);
+}
+
+bool map_deln(struct map *m, const void *key, size_t len)
+{
+	size_t k = find(m, key, len, XXH3_64bits(key, len));
+	if (!k)
+		return false;
+	size_t i = k - 1, rest = m->n - i - 1;
+	memmove(&m->e[i], &m->e[i + 1], rest * sizeof *m->e);
+	memmove(m->val + i * m->vsize, m->val + (i + 1) * m->vsize, rest * m->vsize);
+	m->n--;
+	reindex(m, m->nindex);
+	return true;
+}
+
+bool map_del(struct map *m, const char *key)
+{
+	return map_deln(m, key, strlen(key));
+}
+
+size_t map_count(const struct map *m)
+{
+	return m->n;
+}
+
+const char *map_key(const struct map *m, size_t i, size_t *len)
+{
+	if (len)
+		*len = m->e[i].len;
+	return m->e[i].key;
+}
+
+void *map_value(const struct map *m, size_t i)
+{
+	return m->val + i * m->vsize;
+}
+
+void map_copy(struct map *dst, const struct map *src, struct arena *a)
+{
+	map_init(dst, a, src->vsize);
+	if (!src->n)
+		return;
+	dst->cap = src->n + 8;
+	dst->e = arena_alloc(dst->a, dst->cap * sizeof *dst->e);
+	dst->val = arena_alloc(dst->a, dst->cap * dst->vsize);
+	memcpy(dst->e, src->e, src->n * sizeof *dst->e);
+	memcpy(dst->val, src->val, src->n * src->vsize);
+	dst->n = src->n;
+	dst->nindex = src->nindex;
+	dst->index = arena_alloc(dst->a, src->nindex * sizeof *dst->index);
+	memcpy(dst->index, src->index, src->nindex * sizeof *dst->index);
+}
