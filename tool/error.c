@@ -53,6 +53,27 @@ int err_sys(struct error *e, const char *fmt, ...)
 	return -1;
 }
 
+int err_at(struct error *e, const char *file, int line, int col, const char *fmt, ...)
+{
+	char msg[sizeof e->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	escape_go_in(msg, sizeof msg);
+	int n = snprintf(e->msg, sizeof e->msg, "%s:%d:%d: ", qname(file), line, col);
+	size_t room = sizeof e->msg - 1, nm = strlen(msg);
+	if (n < 0 || (size_t)n + nm > room)
+		n = snprintf(e->msg, sizeof e->msg, "%d:%d: ", line, col);
+	if (n >= 0 && (size_t)n < room) {
+		size_t k = nm < room - (size_t)n ? nm : room - (size_t)n;
+		memcpy(e->msg + n, msg, k);
+		e->msg[n + k] = 0;
+	}
+	e->errnum = 0;
+	return -1;
+}
+
 int err_wrap(struct error *e, const char *fmt, ...)
 {
 	char old[sizeof e->msg], pre[sizeof e->msg];

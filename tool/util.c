@@ -41,22 +41,14 @@ void fatal(const char *fmt, ...)
 
 void fatal_at(const char *file, int line, int col, const char *fmt, ...)
 {
-	char msg[sizeof fatal_msg];
+	struct error e;
+	char msg[sizeof e.msg];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	escape_go_in(msg, sizeof msg);
-	/* the place gives way to the message when both do not fit */
-	int n = snprintf(fatal_msg, sizeof fatal_msg, "%s:%d:%d: ", qname(file), line, col);
-	size_t room = sizeof fatal_msg - 1, nm = strlen(msg);
-	if (n < 0 || (size_t)n + nm > room)
-		n = snprintf(fatal_msg, sizeof fatal_msg, "%d:%d: ", line, col);
-	if (n >= 0 && (size_t)n < room) {
-		size_t k = nm < room - (size_t)n ? nm : room - (size_t)n;
-		memcpy(fatal_msg + n, msg, k);
-		fatal_msg[n + k] = 0;
-	}
+	err_at(&e, file, line, col, "%s", msg);
+	snprintf(fatal_msg, sizeof fatal_msg, "%s", e.msg);
 	die();
 }
 

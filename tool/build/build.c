@@ -569,8 +569,8 @@ static bool is_remote(const char *src)
 }
 
 /* everything the Dockerfile names that strata cannot do or find, at its line, before any step runs:
-   base images (present, of the stage's platform), COPY --from images, ADD of URLs */
-static void check_plan(struct bctx *b)
+   base images (present, of the stage's platform), COPY --from images, ADD of URLs; 0 or -1 with err */
+static int check_plan(struct bctx *b, struct error *err)
 {
 	const char *path = b->p->df->path;
 	for (size_t i = 0; i < b->p->n; i++) {
@@ -579,37 +579,43 @@ static void check_plan(struct bctx *b)
 			continue;
 		if (st->base_stage < 0 && strcmp(st->base, "scratch")) {
 			char md[DIGEST_SIZE], plat[PLATFORM_MAX];
-			struct error err;
+			struct error e;
 			struct image im;
 			const char *want = st->platform ? st->platform : b->p->platform;
 			const struct node *n = st->from;
-			if (find_image(b, st->base, md, &err) <= 0 || image_load(b->s, md, &im, &err) < 0)
-				fatal_at(path, n->line.start_line, n->line.col, "%s", err.msg);
-			if (st->platform && platform_normalize(st->platform, plat, &err) < 0)
-				fatal_at(path, n->line.start_line, n->line.col, "FROM --platform=%s: %s", st->platform, err.msg);
+			if (find_image(b, st->base, md, &e) <= 0 || image_load(b->s, md, &im, &e) < 0)
+				return err_at(err, path, n->line.start_line, n->line.col, "%s", e.msg);
+			int r = 0;
 			const char *os, *arch, *variant;
 			image_platform(&im, &os, &arch, &variant);
-			if (!platform_matches(want, os, arch, variant))
-				fatal_at(path, n->line.start_line, n->line.col, "image %s is %s/%s%s%s, not %s (the %s)",
-					 st->base, os ? os : "?", arch ? arch : "?", variant ? "/" : "", variant ? variant : "",
-					 want, st->platform ? "stage's --platform" : "target platform");
+			if (st->platform && platform_normalize(st->platform, plat, &e) < 0)
+				r = err_at(err, path, n->line.start_line, n->line.col, "FROM --platform=%s: %s", st->platform,
+					   e.msg);
+			else if (!platform_matches(want, os, arch, variant))
+				r = err_at(err, path, n->line.start_line, n->line.col, "image %s is %s/%s%s%s, not %s (the %s)",
+					   st->base, os ? os : "?", arch ? arch : "?", variant ? "/" : "",
+					   variant ? variant : "", want, st->platform ? "stage's --platform" : "target platform");
 			image_free(&im);
+			if (r < 0)
+				return -1;
 		}
 		for (size_t k = 0; k < st->nsteps; k++) {
 			const struct step *s = &st->steps[k];
 			const struct node *n = s->node;
 			if ((s->instr == I_COPY || s->instr == I_ADD) && s->from_image && s->from_stage < 0) {
 				char md[DIGEST_SIZE];
-				struct error err;
-				if (find_image(b, s->from_image, md, &err) <= 0)
-					fatal_at(path, n->line.start_line, n->line.col, "%s", err.msg);
+				struct error e;
+				if (find_image(b, s->from_image, md, &e) <= 0)
+					return err_at(err, path, n->line.start_line, n->line.col, "%s", e.msg);
 			}
 			for (size_t a = 0; s->instr == I_ADD && a + 1 < s->nargs; a++)
 				if (is_remote(s->args[a]))
-					fatal_at(path, n->line.start_line, n->line.col,
-						 "ADD %s: adding from a URL or a git repository is not supported yet", s->args[a]);
+					return err_at(err, path, n->line.start_line, n->line.col,
+						      "ADD %s: adding from a URL or a git repository is not supported yet",
+						      s->args[a]);
 		}
 	}
+	return 0;
 }
 
 /* what both passes need: the context checked, the epoch, the Dockerfile parsed and planned, the
@@ -670,14 +676,18 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 		/* a RUN's flags are checked before the first step runs */
 		for (size_t k = 0; k < s->nsteps; k++)
 			if (s->steps[k].instr == I_RUN && (exec_run_check(b->a, &s->steps[k], &b->run, err) < 0 ||
-							   (!keys && exec_run_ready(&s->steps[k], &b->run, err) < 0)))
-				fatal_at(df->path, s->steps[k].node->line.start_line, s->steps[k].node->line.col, "%s",
-					 err->msg);
+							   (!keys && exec_run_ready(&s->steps[k], &b->run, err) < 0))) {
+				free(data);
+				return err_at(err, df->path, s->steps[k].node->line.start_line,
+					      s->steps[k].node->line.col, "%s", err->msg);
+			}
 	}
 	if (b->p->unused_args && !o->quiet)
 		warn("build args not consumed by any ARG: %s", b->p->unused_args);
-	if (!keys)
-		check_plan(b);
+	if (!keys && check_plan(b, err) < 0) {
+		free(data);
+		return -1;
+	}
 	free(data);
 	if (o->stop && (o->stop_stage < 0 || (size_t)o->stop_stage >= b->p->n || o->stop_step < -1 ||
 			o->stop_step >= (int)b->p->stages[o->stop_stage].nsteps))

@@ -226,14 +226,7 @@ char *copy_resolve(struct arena *a, const char *root, const char *rel)
 
 static struct srcmatch *add_match(struct copy_src *s, const char *rel)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct srcmatch *nm = arena_alloc(s->a, cap * sizeof *nm);
-		if (s->n)
-			memcpy(nm, s->m, s->n * sizeof *nm);
-		s->m = nm;
-		s->cap = cap;
-	}
+	s->m = array_grow(s->m, &s->cap, s->n + 1, sizeof *s->m, s->a);
 	struct srcmatch *m = &s->m[s->n++];
 	memset(m, 0, sizeof *m);
 	m->rel = rel;
@@ -242,14 +235,7 @@ static struct srcmatch *add_match(struct copy_src *s, const char *rel)
 
 static struct srcfile *add_file(struct copy_src *s, struct srcmatch *m)
 {
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 16;
-		struct srcfile *nf = arena_alloc(s->a, cap * sizeof *nf);
-		if (m->n)
-			memcpy(nf, m->files, m->n * sizeof *nf);
-		m->files = nf;
-		m->cap = cap;
-	}
+	m->files = array_grow(m->files, &m->cap, m->n + 1, sizeof *m->files, s->a);
 	struct srcfile *f = &m->files[m->n++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -844,14 +830,7 @@ struct ebuf {
 
 static struct layer_entry *push_entry(struct ebuf *b)
 {
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct layer_entry *nv = arena_alloc(b->a, cap * sizeof *nv);
-		if (b->n)
-			memcpy(nv, b->v, b->n * sizeof *nv);
-		b->v = nv;
-		b->cap = cap;
-	}
+	b->v = array_grow(b->v, &b->cap, b->n + 1, sizeof *b->v, b->a);
 	struct layer_entry *e = &b->v[b->n++];
 	memset(e, 0, sizeof *e);
 	return e;

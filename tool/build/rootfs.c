@@ -161,7 +161,8 @@ int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, st
 			goto out;
 		/* an empty bottom layer makes two lowers for a one-layer image: overlayfs wants two
 		   without an upper */
-		names = xrealloc(names, (nl + 1) * sizeof *names);
+		size_t cap = nl;
+		names = array_grow(names, &cap, nl + 1, sizeof *names, NULL);
 		names[nl++] = xstrdup("empty");
 		char *empty = xasprintf("%s/empty", r->links);
 		int mk = mkdir(empty, 0755);

@@ -71,10 +71,7 @@ void sandbox_free(struct sandbox *sb)
 
 static struct op *add(struct sandbox *sb, enum op_kind kind)
 {
-	if (sb->n == sb->cap) {
-		sb->cap = sb->cap ? sb->cap * 2 : 16;
-		sb->ops = xrealloc(sb->ops, sb->cap * sizeof *sb->ops);
-	}
+	sb->ops = array_grow(sb->ops, &sb->cap, sb->n + 1, sizeof *sb->ops, NULL);
 	struct op *o = &sb->ops[sb->n++];
 	memset(o, 0, sizeof *o);
 	o->kind = kind;

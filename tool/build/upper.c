@@ -22,14 +22,7 @@ struct walk {
 
 static struct layer_entry *push(struct walk *w)
 {
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		struct layer_entry *ne = arena_alloc(w->a, cap * sizeof *ne);
-		if (w->n)
-			memcpy(ne, w->e, w->n * sizeof *ne);
-		w->e = ne;
-		w->cap = cap;
-	}
+	w->e = array_grow(w->e, &w->cap, w->n + 1, sizeof *w->e, w->a);
 	struct layer_entry *e = &w->e[w->n++];
 	memset(e, 0, sizeof *e);
 	return e;

@@ -95,12 +95,7 @@ int user_lookup(struct arena *a, const char *rootfs, const char *spec, struct us
 		for (char *m = fl[3], *t; m && (t = strsep(&m, ","));) {
 			if (strcmp(t, matched))
 				continue;
-			if (out->ngroups == cap) {
-				unsigned *ng = arena_alloc(a, (cap = cap ? cap * 2 : 8) * sizeof *ng);
-				if (out->ngroups)
-					memcpy(ng, out->groups, out->ngroups * sizeof *ng);
-				out->groups = ng;
-			}
+			out->groups = array_grow(out->groups, &cap, out->ngroups + 1, sizeof *out->groups, a);
 			out->groups[out->ngroups++] = id;
 			break;
 		}

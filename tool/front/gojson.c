@@ -215,11 +215,9 @@ end:
 			struct buf b;
 			buf_init(&b, a);
 			unquote(&b, elem + 1, p - 1);
-			if (nv == cap) {
-				cap = cap ? cap * 2 : 8;
-				vals = xrealloc(vals, cap * sizeof *vals);
-				lens = xrealloc(lens, cap * sizeof *lens);
-			}
+			size_t lcap = cap;
+			vals = array_grow(vals, &cap, nv + 1, sizeof *vals, NULL);
+			lens = array_grow(lens, &lcap, nv + 1, sizeof *lens, NULL);
 			lens[nv] = b.len;
 			vals[nv++] = buf_take(&b);
 		} else {

@@ -77,16 +77,13 @@ struct args {
 static void args_pushn(struct args *av, const char *s, size_t len, size_t off)
 {
 	if (av->n == av->cap) {
-		size_t cap = av->cap ? av->cap * 2 : 8;
-		const char **v = arena_alloc(av->a, cap * sizeof *v);
-		size_t *o = arena_alloc(av->a, cap * sizeof *o);
-		size_t *l = arena_alloc(av->a, cap * sizeof *l);
-		if (av->n) {
-			memcpy(v, av->v, av->n * sizeof *v);
-			memcpy(o, av->off, av->n * sizeof *o);
-			memcpy(l, av->len, av->n * sizeof *l);
-		}
-		av->v = v, av->off = o, av->len = l, av->cap = cap;
+		/* three arrays of one length: the room of all is the smallest room (off and len are alike) */
+		size_t vcap = av->cap, ocap = av->cap;
+		av->v = array_grow(av->v, &vcap, av->n + 1, sizeof *av->v, av->a);
+		av->off = array_grow(av->off, &ocap, av->n + 1, sizeof *av->off, av->a);
+		ocap = av->cap;
+		av->len = array_grow(av->len, &ocap, av->n + 1, sizeof *av->len, av->a);
+		av->cap = vcap < ocap ? vcap : ocap;
 	}
 	av->v[av->n] = s;
 	av->off[av->n] = off;
@@ -505,7 +502,7 @@ ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out,
 	if (expand_words(&x, line, &words) < 0)
 		return 0;
 	struct heredoc *hd = NULL;
-	size_t n = 0;
+	size_t n = 0, cap = 0;
 	for (size_t i = 0; i < words.n; i++) {
 		struct heredoc h;
 		int r = heredoc_marker(a, words.v[i], &h, err);
@@ -513,10 +510,7 @@ ssize_t heredoc_markers(struct arena *a, const char *line, struct heredoc **out,
 			return -1;
 		if (r == 0)
 			continue;
-		struct heredoc *nh = arena_alloc(a, (n + 1) * sizeof *nh);
-		if (n)
-			memcpy(nh, hd, n * sizeof *nh);
-		hd = nh;
+		hd = array_grow(hd, &cap, n + 1, sizeof *hd, a);
 		hd[n++] = h;
 	}
 	*out = hd;
@@ -567,13 +561,7 @@ struct dockerfile *parse_dockerfile(struct arena *a, const char *path, const cha
 	size_t cap = 0;
 	while (scan_next(sc, &ll)) {
 		struct ctx c = {.a = a, .path = path, .escape = scan_escape(sc), .ll = &ll};
-		if (df->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct node *nn = arena_alloc(a, cap * sizeof *nn);
-			if (df->n)
-				memcpy(nn, df->nodes, df->n * sizeof *nn);
-			df->nodes = nn;
-		}
+		df->nodes = array_grow(df->nodes, &cap, df->n + 1, sizeof *df->nodes, a);
 		struct node *nd = &df->nodes[df->n];
 		node_from_line(&c, ll.text, ll.len, nd);
 		if (ll.empty_continuation)

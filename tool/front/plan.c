@@ -414,14 +414,7 @@ struct stagebuild {
 
 static struct step *new_step(struct pctx *c, struct stagebuild *sb, const struct node *n)
 {
-	if (sb->n == sb->cap) {
-		size_t cap = sb->cap ? sb->cap * 2 : 16;
-		struct step *ns = arena_alloc(c->a, cap * sizeof *ns);
-		if (sb->n)
-			memcpy(ns, sb->steps, sb->n * sizeof *ns);
-		sb->steps = ns;
-		sb->cap = cap;
-	}
+	sb->steps = array_grow(sb->steps, &sb->cap, sb->n + 1, sizeof *sb->steps, c->a);
 	struct step *s = &sb->steps[sb->n++];
 	memset(s, 0, sizeof *s);
 	s->node = n;

@@ -67,10 +67,7 @@ static void prog_literals(struct regex *pg)
 
 static uint32_t emit(struct regex *pg, unsigned char op, int32_t arg)
 {
-	if (pg->n == pg->cap) {
-		pg->cap = pg->cap ? pg->cap * 2 : 16;
-		pg->inst = xrealloc(pg->inst, pg->cap * sizeof *pg->inst);
-	}
+	pg->inst = array_grow(pg->inst, &pg->cap, pg->n + 1, sizeof *pg->inst, NULL);
 	pg->inst[pg->n] = (struct inst){ .op = op, .arg = arg };
 	return (uint32_t)pg->n++;
 }
@@ -97,10 +94,7 @@ struct cbuild {
 
 static void cb_add(struct cbuild *cb, int32_t lo, int32_t hi)
 {
-	if (cb->n + 2 > cb->cap) {
-		cb->cap = cb->cap ? cb->cap * 2 : 16;
-		cb->r = xrealloc(cb->r, cb->cap * sizeof *cb->r);
-	}
+	cb->r = array_grow(cb->r, &cb->cap, cb->n + 2, sizeof *cb->r, NULL);
 	cb->r[cb->n++] = lo;
 	cb->r[cb->n++] = hi;
 }
@@ -158,14 +152,8 @@ static int32_t cb_finish(struct cbuild *cb, bool neg, struct regex *pg)
 		free(cb->r);
 		*cb = nb;
 	}
-	if (pg->ncls == pg->clscap) {
-		pg->clscap = pg->clscap ? pg->clscap * 2 : 4;
-		pg->cls = xrealloc(pg->cls, pg->clscap * sizeof *pg->cls);
-	}
-	while (pg->nranges + cb->n > pg->rcap) {
-		pg->rcap = pg->rcap ? pg->rcap * 2 : 16;
-		pg->ranges = xrealloc(pg->ranges, pg->rcap * sizeof *pg->ranges);
-	}
+	pg->cls = array_grow(pg->cls, &pg->clscap, pg->ncls + 1, sizeof *pg->cls, NULL);
+	pg->ranges = array_grow(pg->ranges, &pg->rcap, pg->nranges + cb->n, sizeof *pg->ranges, NULL);
 	if (cb->n)
 		memcpy(pg->ranges + pg->nranges, cb->r, cb->n * sizeof *cb->r);
 	pg->cls[pg->ncls] = (struct class){ (uint32_t)pg->nranges, (uint32_t)(cb->n / 2) };

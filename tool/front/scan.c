@@ -211,14 +211,7 @@ static long continuation(const struct scanner *s, const char *l, size_t n)
 
 static void add_seg(struct scanner *s, size_t off, int line, int col)
 {
-	if (s->nsegs == s->capsegs) {
-		size_t cap = s->capsegs ? s->capsegs * 2 : 8;
-		struct seg *ns = arena_alloc(s->a, cap * sizeof *ns);
-		if (s->nsegs)
-			memcpy(ns, s->segs, s->nsegs * sizeof *ns);
-		s->segs = ns;
-		s->capsegs = cap;
-	}
+	s->segs = array_grow(s->segs, &s->capsegs, s->nsegs + 1, sizeof *s->segs, s->a);
 	s->segs[s->nsegs++] = (struct seg){off, line, col};
 }
 

@@ -95,10 +95,7 @@ static int deflate_job(z_stream *z, struct job *j)
 	j->outlen = 0;
 	int flush = j->last ? Z_FINISH : Z_SYNC_FLUSH;
 	for (;;) {
-		if (j->outlen == j->outcap) {
-			j->outcap *= 2;
-			j->out = xrealloc(j->out, j->outcap);
-		}
+		j->out = array_grow(j->out, &j->outcap, j->outlen + 1, 1, NULL);
 		z->next_out = j->out + j->outlen;
 		z->avail_out = (uInt)(j->outcap - j->outlen);
 		int r = deflate(z, flush);

@@ -310,10 +310,7 @@ static void dirtime_add(struct ux *u, const char *path, struct archive_entry *ae
 {
 	if (!archive_entry_mtime_is_set(ae))
 		return;
-	if (u->ndt == u->cdt) {
-		u->cdt = u->cdt ? 2 * u->cdt : 64;
-		u->dt = xrealloc(u->dt, u->cdt * sizeof *u->dt);
-	}
+	u->dt = array_grow(u->dt, &u->cdt, u->ndt + 1, sizeof *u->dt, NULL);
 	u->dt[u->ndt].path = xstrdup(path);
 	times_of(ae, u->dt[u->ndt].ts);
 	u->ndt++;

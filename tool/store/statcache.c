@@ -68,8 +68,7 @@ static struct sc_entry *find(struct statcache *c, const char *path)
 static struct sc_entry *add(struct statcache *c, const char *path)
 {
 	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 64;
-		c->e = xrealloc(c->e, c->cap * sizeof *c->e);
+		c->e = array_grow(c->e, &c->cap, c->n + 1, sizeof *c->e, NULL);
 		reindex(c);
 	}
 	struct sc_entry *e = &c->e[c->n++];
