@@ -18,7 +18,8 @@ _strata() {
 	inspect) opts="-f --format --config --manifest --help" ;;
 	history) opts="--no-trunc -q --quiet --help" ;;
 	rmi) opts="-f --force --help" ;;
-	save) opts="-o --output --format --help" ;;
+	export) opts="--compression --compression-level --allow-foreign-deflate --help" ;;
+	save) opts="-o --output --format --compression --compression-level --allow-foreign-deflate --help" ;;
 	load) opts="-i --input --help" ;;
 	gc | prune) opts="-a --all --help" ;;
 	help) COMPREPLY=($(compgen -W "$cmds" -- "$cur")); return ;;

@@ -20,6 +20,7 @@ int cmd_run(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_step(int argc, char **argv);
 
+struct compression;
 struct env;
 struct error;
 struct option;
@@ -38,6 +39,10 @@ int cmd_nargs(int argc, const char *usage, int min, int max);
 int cmd_open_store(struct store **s, bool exclusive, struct error *err);
 /* print "strata: MSG" of err, close s (NULL is fine), return 1 */
 int cmd_fail(struct store *s, const struct error *err);
+/* one of the compression flags that build, export and save share, by its long name
+   ("compression", "compression-level" or "allow-foreign-deflate") with its argument, into how;
+   dies on a bad value (the level's range is checked by compress_level once all flags are read) */
+void cmd_compression_flag(const char *name, const char *arg, struct compression *how);
 /* docker's "3 weeks ago" for an RFC 3339 time; "N/A" when unreadable */
 void cmd_human_since(const char *rfc3339, char *buf, size_t size);
 #endif

@@ -215,20 +215,14 @@ int cmd_build(int argc, char **argv)
 			o.no_cache = true;
 			break;
 		case ALLOW_FOREIGN:
-			compress_allow_foreign(1);
+			cmd_compression_flag("allow-foreign-deflate", NULL, &o.compression);
 			break;
 		case COMPRESSION:
-			if (compress_parse(optarg, &o.compression.method, &err) < 0)
-				fatal("%s", err.msg);
+			cmd_compression_flag("compression", optarg, &o.compression);
 			break;
-		case COMPRESSION_LEVEL: {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (!*optarg || *end || v < 1 || v > 99)
-				fatal("--compression-level %s: want a number", optarg);
-			o.compression.level = (int)v;
+		case COMPRESSION_LEVEL:
+			cmd_compression_flag("compression-level", optarg, &o.compression);
 			break;
-		}
 		case LABEL:
 			if (!*optarg || *optarg == '=')
 				fatal("build: --label needs KEY=VALUE, not '%s'", optarg);

@@ -1,10 +1,12 @@
 /* what the subcommands share: option parsing with --help and "did you mean", the store, sizes */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
+#include "compress.h"
 #include "error.h"
 #include "store.h"
 #include "suggest.h"
@@ -35,6 +37,23 @@ int cmd_nargs(int argc, const char *usage, int min, int max)
 		return 2;
 	}
 	return -1;
+}
+
+void cmd_compression_flag(const char *name, const char *arg, struct compression *how)
+{
+	struct error err;
+	if (!strcmp(name, "allow-foreign-deflate")) {
+		compress_allow_foreign(1);
+	} else if (!strcmp(name, "compression")) {
+		if (compress_parse(arg, &how->method, &err) < 0)
+			fatal("%s", err.msg);
+	} else {
+		char *end;
+		long v = strtol(arg, &end, 10);
+		if (!*arg || *end || v < 1 || v > 99)
+			fatal("--compression-level %s: want a number", arg);
+		how->level = (int)v;
+	}
 }
 
 int cmd_open_store(struct store **s, bool exclusive, struct error *err)

@@ -17,8 +17,6 @@
 #include "import.h"
 #include "util.h"
 
-static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-
 int cmd_import(int argc, char **argv)
 {
 	static const char usage[] = "usage: strata import [--allow-foreign-deflate] SRC NAME[:TAG]\n"
@@ -56,41 +54,81 @@ int cmd_import(int argc, char **argv)
 	return 0;
 }
 
-/* check dest before anything is read or written */
-static int check_dest(const char *dest, struct error *err)
+/* check dest before anything is read or written; with a compression asked for (how not NULL),
+   dest must be an output of compressed layers */
+static int check_dest(const char *dest, const struct compression *how, struct error *err)
 {
 	struct output_spec o;
 	if (output_parse(dest, &o, err) < 0)
 		return -1;
 	int r = output_check(&o, err);
+	if (r == 0 && how && o.kind != OUT_OCI && o.kind != OUT_OCI_ARCHIVE)
+		r = err_set(err, "--compression applies to oci: and oci-archive: outputs, not to %s",
+			    output_kind_name(o.kind));
 	output_free(&o);
+	if (r == 0 && how && compress_level(how, err) < 0)
+		r = -1;
 	return r;
+}
+
+/* the options export and save share: the compression of the layers written */
+#define COMPRESSION_OPTS                                                      \
+	{"compression", required_argument, NULL, 'C'},                        \
+	{"compression-level", required_argument, NULL, 'L'},                  \
+	{"allow-foreign-deflate", no_argument, NULL, 'F'}
+#define COMPRESSION_USAGE                                                                            \
+	"  --compression gzip|zstd|none, --compression-level N: the layers as that (gzip 1-9, default 6;\n" \
+	"  zstd 1-19, default 3), recompressed where stored otherwise (a layer already in the method is\n"  \
+	"  kept as stored unless a level is given); oci: and oci-archive: only\n"                          \
+	"  --allow-foreign-deflate: go on when this machine's deflate fails the self-test\n"
+
+/* an option of COMPRESSION_OPTS into how; *asked set when it changes the layers */
+static void compression_opt(int c, struct compression *how, int *asked)
+{
+	cmd_compression_flag(c == 'C' ? "compression" : c == 'L' ? "compression-level" : "allow-foreign-deflate",
+			     optarg, how);
+	*asked |= c != 'F';
+}
+
+/* the store image named ref to dest, its layers recompressed first when how is not NULL */
+static int export_to(const char *ref, const char *dest, const struct compression *how)
+{
+	struct error err = {0};
+	struct store *s = NULL;
+	struct ref_image ri;
+	char md[DIGEST_SIZE];
+	if (check_dest(dest, how, &err) < 0 || cmd_open_store(&s, false, &err) < 0 ||
+	    ref_resolve(s, ref, &ri, &err) < 0)
+		return cmd_fail(s, &err);
+	memcpy(md, ri.manifest, DIGEST_SIZE);
+	if ((how && transport_recompress(s, ri.manifest, how, md, &err) < 0) ||
+	    transport_export(s, md, dest, ri.name[0] && !strchr(ri.name, '@') ? ri.name : NULL, &err) < 0)
+		return cmd_fail(s, &err);
+	store_close(s);
+	return 0;
 }
 
 int cmd_export(int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: strata export NAME|ID DEST\n"
+		"usage: strata export [--compression gzip|zstd|none] [--compression-level N] NAME|ID DEST\n"
 		"  DEST: oci:DIR[:TAG] | oci-archive:FILE|-[:NAME] | docker-archive:FILE|-[:NAME]\n"
 		"        or docker's type=oci|docker|tar|local,dest=PATH (tar: the filesystem as one tar;\n"
 		"        local: the filesystem into a directory)\n"
-		"  FILE - is standard output; a fifo or device is written into, a file replaced whole\n";
-	int c;
-	while ((c = cmd_getopt(argc, argv, "", help_only, usage)) != -1)
-		return 0;
+		"  FILE - is standard output; a fifo or device is written into, a file replaced whole\n"
+		COMPRESSION_USAGE;
+	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, COMPRESSION_OPTS, {NULL, 0, NULL, 0}};
+	struct compression how = {COMPRESS_GZIP, 0};
+	int c, asked = 0;
+	while ((c = cmd_getopt(argc, argv, "", opts, usage)) != -1) {
+		if (c == 'h')
+			return 0;
+		compression_opt(c, &how, &asked);
+	}
 	int r = cmd_nargs(argc, usage, 2, 2);
 	if (r >= 0)
 		return r;
-	struct error err = {0};
-	struct store *s = NULL;
-	struct ref_image ri;
-	if (check_dest(argv[optind + 1], &err) < 0 || cmd_open_store(&s, false, &err) < 0 ||
-	    ref_resolve(s, argv[optind], &ri, &err) < 0 ||
-	    transport_export(s, ri.manifest, argv[optind + 1], ri.name[0] && !strchr(ri.name, '@') ? ri.name : NULL,
-			     &err) < 0)
-		return cmd_fail(s, &err);
-	store_close(s);
-	return 0;
+	return export_to(argv[optind], argv[optind + 1], asked ? &how : NULL);
 }
 
 int cmd_save(int argc, char **argv)
@@ -98,20 +136,25 @@ int cmd_save(int argc, char **argv)
 	static const char usage[] =
 		"usage: strata save [-o FILE] [--format docker-archive|oci-archive] NAME|ID\n"
 		"  writes the image to an archive (docker save's format by default), to standard output\n"
-		"  unless -o names a file\n";
+		"  unless -o names a file\n"
+		COMPRESSION_USAGE;
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"output", required_argument, NULL, 'o'},
 					     {"format", required_argument, NULL, 'f'},
+					     COMPRESSION_OPTS,
 					     {NULL, 0, NULL, 0}};
-	int c;
+	int c, asked = 0;
+	struct compression how = {COMPRESS_GZIP, 0};
 	const char *file = "-", *format = "docker-archive";
 	while ((c = cmd_getopt(argc, argv, "o:", opts, usage)) != -1) {
 		if (c == 'h')
 			return 0;
 		if (c == 'o')
 			file = optarg;
-		else
+		else if (c == 'f')
 			format = optarg;
+		else
+			compression_opt(c, &how, &asked);
 	}
 	if (strcmp(format, "docker-archive") && strcmp(format, "oci-archive"))
 		fatal("save: --format %s: want docker-archive or oci-archive", format);
@@ -121,18 +164,9 @@ int cmd_save(int argc, char **argv)
 	if (!strcmp(file, "-") && isatty(1))
 		fatal("save: cowardly refusing to write to a terminal: use -o FILE or redirect");
 	char *dest = xasprintf("%s:%s", format, file);
-	struct error err = {0};
-	struct store *s = NULL;
-	struct ref_image ri;
-	if (check_dest(dest, &err) < 0 || cmd_open_store(&s, false, &err) < 0 ||
-	    ref_resolve(s, argv[optind], &ri, &err) < 0 ||
-	    transport_export(s, ri.manifest, dest, ri.name[0] && !strchr(ri.name, '@') ? ri.name : NULL, &err) < 0) {
-		free(dest);
-		return cmd_fail(s, &err);
-	}
+	r = export_to(argv[optind], dest, asked ? &how : NULL);
 	free(dest);
-	store_close(s);
-	return 0;
+	return r;
 }
 
 /* standard input into a temporary file of the store, for the archive reader */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "compress.h"
 #include "error.h"
 #include "layer.h"
 #include "lstream.h"
@@ -23,6 +24,7 @@
 #include "output.h"
 #include "ref.h"
 #include "rootwalk.h"
+#include "staging.h"
 #include "store.h"
 #include "untar.h"
 #include "util.h"
@@ -507,10 +509,7 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 	long long size;
 	if (ocidoc_desc(desc, "manifest", &mt, &digest, &size, err) < 0)
 		return -1;
-	enum gzmode gz = !strcmp(mt, MT_LAYER_GZ) || !strcmp(mt, MT_DOCKER_LAYER_GZ) ? GZ_YES
-			 : !strcmp(mt, MT_LAYER_ZSTD)                                  ? GZ_ZSTD
-			 : !strcmp(mt, MT_LAYER)                                       ? GZ_NO
-											: GZ_AUTO;
+	enum gzmode gz = lstream_mode(mt);
 	int fd = blob_open(s, digest, size, err);
 	if (fd < 0)
 		return -1;
@@ -525,7 +524,7 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 		struct lstream ls;
 		const void *p;
 		ssize_t r;
-		rc = lstream_open(&ls, fd, size, gz, -1, 0);
+		rc = lstream_open(&ls, fd, size, gz, -1, NULL);
 		if (rc == 0 && pass == 1)
 			rc = tarw_header(t, name, tarsize, err);
 		else if (rc < 0)
@@ -756,6 +755,119 @@ out:
 	free(tmp);
 	free(dir);
 	rootwalk_free(&w);
+	return rc;
+}
+
+/* the layer blob digest (size bytes) recompressed as how says into a staged blob, checked against
+   its digest and diff_id on the way; the new digest and size go out */
+static int recompress_layer(struct staging *st, const char *digest, long long size, enum gzmode gz, const char *diff_id,
+			    const struct compression *how, char out[DIGEST_SIZE], long long *outsize, struct error *err)
+{
+	int fd = blob_open(st->s, digest, size, err);
+	if (fd < 0)
+		return -1;
+	char *tmp;
+	int tfd;
+	if (store_tmpfile(st->s, &tmp, &tfd, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	struct lstream ls;
+	int rc = lstream_open(&ls, fd, size, gz, tfd, how);
+	if (rc == 0)
+		rc = lstream_finish(&ls);
+	if (rc < 0) {
+		*err = ls.err;
+		lstream_drain(&ls);
+	}
+	char raw[DIGEST_SIZE], tar[DIGEST_SIZE];
+	*outsize = ls.gzsize;
+	lstream_close(&ls, raw, tar, out);
+	close(fd);
+	/* a damaged blob is the cause of whatever else went wrong */
+	if (strcmp(raw, digest) != 0)
+		rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
+	else if (rc < 0)
+		err_wrap(err, "layer %s", digest);
+	else if (strcmp(tar, diff_id) != 0)
+		rc = err_set(err, "layer %s: diff_id %s, but the config says %s", digest, tar, diff_id);
+	if (close(tfd) < 0 && rc == 0)
+		rc = err_sys(err, "write %s", tmp);
+	if (rc < 0) {
+		store_tmp_discard(st->s, tmp);
+		free(tmp);
+		return -1;
+	}
+	staging_add(st, tmp, out);
+	return 0;
+}
+
+int transport_recompress(struct store *s, const char *md, const struct compression *how, char out[DIGEST_SIZE],
+			 struct error *err)
+{
+	struct export_image im = {0};
+	struct staging st = {.s = s};
+	char *ctext = NULL;
+	json_t *config = NULL, *m = NULL;
+	int rc = -1, changed = 0;
+	if (compress_level(how, err) < 0 || export_image_load(s, md, &im, err) < 0)
+		goto out;
+	const char *cmt, *cd;
+	long long csize;
+	size_t clen;
+	if (ocidoc_desc(im.config, md, &cmt, &cd, &csize, err) < 0 || store_blob_read(s, cd, &ctext, &clen, err) < 0 ||
+	    !(config = ocidoc_parse(ctext, clen, cd, err)))
+		goto out;
+	json_t *ids = ocidoc_diff_ids(config, json_array_size(im.layers), cd, err);
+	if (!ids || !(m = json_deep_copy(im.manifest))) {
+		if (ids)
+			err_set(err, "out of memory");
+		goto out;
+	}
+	json_t *layers = json_object_get(m, "layers");
+	for (size_t i = 0; i < json_array_size(layers); i++) {
+		json_t *l = json_array_get(layers, i);
+		const char *lmt, *ld;
+		long long lsize;
+		if (ocidoc_desc(l, md, &lmt, &ld, &lsize, err) < 0)
+			goto out;
+		enum gzmode gz = lstream_mode(lmt);
+		enum gzmode want = how->method == COMPRESS_GZIP ? GZ_YES : how->method == COMPRESS_ZSTD ? GZ_ZSTD : GZ_NO;
+		const char *nmt = compress_media_type(how->method);
+		if (gz == want && !how->level) {
+			/* kept as stored, under the OCI name of its type (a docker manifest becomes OCI's) */
+			changed |= strcmp(lmt, nmt) != 0;
+			json_object_set_new(l, "mediaType", json_string(nmt));
+			continue;
+		}
+		char nd[DIGEST_SIZE];
+		long long nsize;
+		if (recompress_layer(&st, ld, lsize, gz, json_string_value(json_array_get(ids, i)), how, nd, &nsize, err) < 0)
+			goto out;
+		json_object_set_new(l, "mediaType", json_string(nmt));
+		json_object_set_new(l, "digest", json_string(nd));
+		json_object_set_new(l, "size", json_integer(nsize));
+		changed = 1;
+	}
+	if (!changed && !strcmp(im.mt, MT_MANIFEST)) {
+		memcpy(out, md, DIGEST_SIZE);
+		rc = 0;
+		goto out;
+	}
+	/* a docker manifest names no zstd: the new one is OCI's throughout */
+	json_object_set_new(m, "mediaType", json_string(MT_MANIFEST));
+	if (!strcmp(cmt, MT_DOCKER_CONFIG))
+		json_object_set_new(json_object_get(m, "config"), "mediaType", json_string(MT_CONFIG));
+	long long msize;
+	if (staging_json(&st, m, out, &msize, err) < 0 || staging_commit(&st, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	staging_free(&st);
+	export_image_free(&im);
+	json_decref(config);
+	json_decref(m);
+	free(ctext);
 	return rc;
 }
 

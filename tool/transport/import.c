@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "error.h"
 #include "image.h"
 #include "layer.h"
@@ -187,7 +188,8 @@ static int ingest_layer(struct staging *st, const struct layer_want *w, struct l
 		return -1;
 	}
 	struct lstream ls;
-	int rc = lstream_open(&ls, fd, sb.st_size, w->gz, tfd, w->recompress);
+	static const struct compression contract = {COMPRESS_GZIP, 0};
+	int rc = lstream_open(&ls, fd, sb.st_size, w->gz, tfd, w->recompress ? &contract : NULL);
 	if (rc < 0)
 		*err = ls.err;
 	else if ((rc = layer_scan(&ls, label, err)) == 0 && (rc = lstream_finish(&ls)) < 0)
@@ -406,13 +408,7 @@ static int import_layout(struct staging *st, struct srcdir *d, const char *tag, 
 		const char *lmt;
 		if (ocidoc_desc(l, md, &lmt, &w.digest, &w.size, err) < 0)
 			goto out;
-		if (!strcmp(lmt, MT_LAYER_GZ) || !strcmp(lmt, MT_DOCKER_LAYER_GZ))
-			w.gz = GZ_YES;
-		else if (!strcmp(lmt, MT_LAYER_ZSTD))
-			w.gz = GZ_ZSTD;
-		else if (!strcmp(lmt, MT_LAYER))
-			w.gz = GZ_NO;
-		else {
+		if ((w.gz = lstream_mode(lmt)) == GZ_AUTO) {
 			err_set(err, "layer %s: unsupported media type \"%s\"", w.digest, lmt);
 			goto out;
 		}

@@ -8,6 +8,7 @@
 #include <zstd.h>
 
 #include "compress.h"
+#include "ocidoc.h"
 #include "util.h"
 
 static int ls_fail(struct lstream *ls, const char *what)
@@ -40,20 +41,29 @@ static ssize_t raw_fill(struct lstream *ls)
 	return r;
 }
 
-/* gzmode: whether fd holds gzip; size: its bytes (never read past); wfd/gzout: where a copy goes
+enum gzmode lstream_mode(const char *mt)
+{
+	return !strcmp(mt, MT_LAYER_GZ) || !strcmp(mt, MT_DOCKER_LAYER_GZ) ? GZ_YES
+	     : !strcmp(mt, MT_LAYER_ZSTD)                                  ? GZ_ZSTD
+	     : !strcmp(mt, MT_LAYER)                                       ? GZ_NO
+	                                                                   : GZ_AUTO;
+}
+
+/* gzmode: whether fd holds gzip; size: its bytes (never read past); wfd/out: where a copy goes
    (see struct lstream) */
-int lstream_open(struct lstream *ls, int fd, long long size, enum gzmode gzmode, int wfd, int gzout)
+int lstream_open(struct lstream *ls, int fd, long long size, enum gzmode gzmode, int wfd,
+		 const struct compression *out)
 {
 	memset(ls, 0, sizeof *ls);
 	ls->fd = fd;
 	ls->limit = size;
 	ls->wfd = wfd;
-	ls->gzout = gzout && wfd >= 0;
+	ls->gzout = out && wfd >= 0;
 	ls->in = xmalloc(LSTREAM_IOBUF);
 	ls->out = xmalloc(LSTREAM_IOBUF);
 	ls->rawh = sha256_new();
 	ls->tarh = sha256_new();
-	if (ls->gzout && !(ls->zout = compress_open(wfd, NULL, &ls->err)))
+	if (ls->gzout && !(ls->zout = compress_open(wfd, out, &ls->err)))
 		return -1;
 	if (raw_fill(ls) < 0)
 		return -1;

@@ -11,6 +11,7 @@
 #include "error.h"
 
 struct compress;
+struct compression;
 struct sha256;
 struct ZSTD_DCtx_s;
 
@@ -31,8 +32,8 @@ struct lstream {
 	struct sha256 *rawh, *tarh;
 	long long rawsize, tarsize;
 	long long limit; /* the raw bytes there are (the file's size): reading more is an error */
-	int wfd;   /* a copy of the raw bytes, or of the gzip output, goes here; -1 for none */
-	int gzout; /* recompress the tar with the layer contract's gzip */
+	int wfd;   /* a copy of the raw bytes, or of the recompressed output, goes here; -1 for none */
+	int gzout; /* recompress the tar (compress.h) */
 	struct compress *zout; /* until the stream is closed */
 	char gzdigest[DIGEST_SIZE];
 	int gzdone;
@@ -40,10 +41,14 @@ struct lstream {
 	struct error err;
 };
 
+/* how a layer of media type mt is compressed: GZ_YES, GZ_ZSTD, GZ_NO, or GZ_AUTO for a type that
+   is no layer type strata knows */
+enum gzmode lstream_mode(const char *mt);
 /* start reading the blob in fd (size bytes, never read past), compressed as gzmode says; a copy of
-   the raw bytes goes to wfd (-1: none), or with gzout the tar recompressed; 0 or -1 with ls->err
-   (lstream_close it in both cases) */
-int lstream_open(struct lstream *ls, int fd, long long size, enum gzmode gzmode, int wfd, int gzout);
+   the raw bytes goes to wfd (-1: none), or with out the tar recompressed as out says; 0 or -1 with
+   ls->err (lstream_close it in both cases) */
+int lstream_open(struct lstream *ls, int fd, long long size, enum gzmode gzmode, int wfd,
+		 const struct compression *out);
 /* the next bytes of the tar stream in *p: their count, 0 at the end, -1 with ls->err */
 ssize_t lstream_next(struct lstream *ls, const void **p);
 /* read what is left of the tar stream, then end the gzip output; 0 or -1 with ls->err */

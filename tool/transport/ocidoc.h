@@ -15,6 +15,7 @@ struct error;
 #define MT_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
 #define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 #define MT_DOCKER_LAYER_GZ "application/vnd.docker.image.rootfs.diff.tar.gzip"
 #define REF_NAME "org.opencontainers.image.ref.name"
 /* how every document strata writes is serialised */
