@@ -128,6 +128,21 @@ static void copies(struct arena *a)
 	map_init(&empty, a, sizeof(int));
 	map_copy(&ec, &empty, a);
 	*(int *)map_put(&ec, "x", NULL) = 1;
+	struct map set, sc;
+	map_init(&set, a, 0);
+	for (size_t i = 0; i < 20; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "p%zu", i);
+		map_put(&set, k, NULL);
+	}
+	map_copy(&sc, &set, a);
+	for (size_t i = 0; i < 200; i++) {
+		char k[16];
+		snprintf(k, sizeof k, "p%zu", i);
+		map_put(&sc, k, NULL);
+	}
+	CHECK("copy of a set grows", map_count(&sc) == 200 && map_get(&sc, "p199") && map_get(&sc, "p0") &&
+	      map_count(&set) == 20 && !map_get(&set, "p20"), "counts %zu %zu", map_count(&sc), map_count(&set));
 	CHECK("copy of empty", map_count(&ec) == 1 && map_count(&empty) == 0, "counts %zu %zu", map_count(&ec),
 	      map_count(&empty));
 }

@@ -95,15 +95,11 @@ void *map_putn(struct map *m, const void *key, size_t len, bool *added)
 	if (m->n == UINT32_MAX) /* the index holds positions in 32 bits: half the memory */
 		oom();
 	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 8;
-		struct map_entry *e = arena_alloc(m->a, cap * sizeof *e);
-		unsigned char *val = arena_alloc(m->a, cap * m->vsize);
-		if (m->n) {
-			memcpy(e, m->e, m->n * sizeof *e);
-			memcpy(val, m->val, m->n * m->vsize);
-		}
-		m->e = e;
-		m->val = val;
+		/* a set's values take a byte each, so that a present key's value is never NULL */
+		size_t cap = m->cap;
+		m->val = array_grow(m->val, &cap, m->n + 1, m->vsize ? m->vsize : 1, m->a);
+		cap = m->cap;
+		m->e = array_grow(m->e, &cap, m->n + 1, sizeof *m->e, m->a);
 		m->cap = cap;
 	}
 	char *copy = arena_alloc(m->a, len + 1);
@@ -167,7 +163,7 @@ void map_copy(struct map *dst, const struct map *src, struct arena *a)
 		return;
 	dst->cap = src->n + 8;
 	dst->e = arena_alloc(dst->a, dst->cap * sizeof *dst->e);
-	dst->val = arena_alloc(dst->a, dst->cap * dst->vsize);
+	dst->val = arena_alloc(dst->a, dst->cap * (dst->vsize ? dst->vsize : 1));
 	memcpy(dst->e, src->e, src->n * sizeof *dst->e);
 	memcpy(dst->val, src->val, src->n * src->vsize);
 	dst->n = src->n;

@@ -47,7 +47,8 @@ bool map_deln(struct map *m, const void *key, size_t len);
 bool map_del(struct map *m, const char *key);
 /* the number of keys */
 size_t map_count(const struct map *m);
-/* the i-th key in insertion order (i < map_count), NUL-terminated; its length into *len when set */
+/* the i-th key in insertion order (i < map_count), NUL-terminated; its length into *len when set;
+   the string stays put until the map's arena goes (puts and deletes move entries, not keys) */
 const char *map_key(const struct map *m, size_t i, size_t *len);
 /* the i-th value in insertion order (i < map_count) */
 void *map_value(const struct map *m, size_t i);

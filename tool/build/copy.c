@@ -47,11 +47,6 @@ struct srcmatch {
 	size_t n, cap;
 };
 
-/* a file with more links, as the map of them keys it (no padding: the key is its bytes) */
-struct inode {
-	unsigned long long dev, ino;
-};
-
 struct link_group {
 	size_t group;                 /* srcfile.group */
 	unsigned long long key;       /* srcfile.link_key */
@@ -64,7 +59,7 @@ struct copy_src {
 	size_t n, cap;
 	bool context;
 	struct ignore *exclude;       /* --exclude, matched below each source */
-	struct map links;             /* files with more links: struct inode -> struct link_group */
+	struct map links;             /* files with more links: (dev, ino) -> struct link_group */
 	int rootfd;                   /* o->root, which every source is opened below */
 	struct copy_src *owned;       /* archives ADD extracted, freed with this */
 	struct strv globbed;          /* host directories a wildcard was matched in */
@@ -339,9 +334,9 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 			/* hard links are kept: group them by inode, but key them by walk order, which
 			   a copy of the tree (cp -a, another checkout) keeps and its inodes do not */
 			static unsigned long long next_key;
-			struct inode id = {(unsigned long long)f->st.st_dev, (unsigned long long)f->st.st_ino};
+			unsigned long long id[2] = {f->st.st_dev, f->st.st_ino};
 			bool added;
-			struct link_group *g = map_putn(&s->links, &id, sizeof id, &added);
+			struct link_group *g = map_putn(&s->links, id, sizeof id, &added);
 			if (added) {
 				g->group = map_count(&s->links);
 				g->key = __atomic_add_fetch(&next_key, 1, __ATOMIC_RELAXED);

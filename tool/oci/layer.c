@@ -14,6 +14,7 @@
 
 #include "compress.h"
 #include "error.h"
+#include "map.h"
 #include "util.h"
 
 enum { READ_SIZE = 256 << 10 };
@@ -46,37 +47,23 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(((const struct layer_entry *)a)->path, ((const struct layer_entry *)b)->path);
 }
 
-struct hl {
-	unsigned long long key;
-	size_t i;
-};
-
-static int hl_cmp(const void *a, const void *b)
-{
-	const struct hl *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-/* for sorted e: links[i] = the path entry i is a hard link to, or NULL */
+/* for sorted e: links[i] = the path entry i is a hard link to (the first of its key), or NULL */
 static const char **hardlinks(const struct layer_entry *e, size_t n)
 {
 	const char **links = xcalloc(n ? n : 1, sizeof *links);
-	struct hl *v = xmalloc((n ? n : 1) * sizeof *v);
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++)
-		if (e[i].hardlink_key && e[i].type != LAYER_DIR)
-			v[m++] = (struct hl){ e[i].hardlink_key, i };
-	if (m)
-		qsort(v, m, sizeof *v, hl_cmp);
-	for (size_t j = 1, first = 0; j < m; j++) {
-		if (v[j].key != v[first].key)
-			first = j;
+	struct map first; /* hardlink_key -> the first path of it */
+	map_init(&first, NULL, sizeof(const char *));
+	for (size_t i = 0; i < n; i++) {
+		if (!e[i].hardlink_key || e[i].type == LAYER_DIR)
+			continue;
+		bool added;
+		const char **f = map_putn(&first, &e[i].hardlink_key, sizeof e[i].hardlink_key, &added);
+		if (added)
+			*f = e[i].path;
 		else
-			links[v[j].i] = e[v[first].i].path;
+			links[i] = *f;
 	}
-	free(v);
+	map_free(&first);
 	return links;
 }
 

@@ -15,6 +15,7 @@
 
 #include "digest.h"
 #include "error.h"
+#include "map.h"
 #include "store.h"
 #include "util.h"
 
@@ -22,89 +23,31 @@ enum {
 	TMP_MAX_AGE = 3600, /* seconds before gc takes a tmp entry for a dead writer's */
 };
 
-/* A set of digests (their 64 hex digits) that keeps insertion order, so the gc walks it as
-   its own work list. */
-struct hexset {
-	char (*keys)[65];
-	size_t n, cap;
-	size_t *slots; /* index + 1, 0 when empty */
-	size_t nslots;
-};
-
-static uint64_t hex_hash(const char *h)
-{
-	uint64_t x = 1469598103934665603ull;
-	for (int i = 0; i < 64; i++)
-		x = (x ^ (unsigned char)h[i]) * 1099511628211ull;
-	return x;
-}
-
-static size_t *hexset_slot(struct hexset *hs, const char *h)
-{
-	size_t mask = hs->nslots - 1;
-	for (size_t i = hex_hash(h) & mask;; i = (i + 1) & mask)
-		if (!hs->slots[i] || memcmp(hs->keys[hs->slots[i] - 1], h, 64) == 0)
-			return &hs->slots[i];
-}
-
-static bool hexset_has(struct hexset *hs, const char *h)
-{
-	return hs->nslots && *hexset_slot(hs, h);
-}
-
-static void hexset_add(struct hexset *hs, const char *h)
-{
-	if ((hs->n + 1) * 2 > hs->nslots) {
-		size_t ns = hs->nslots ? hs->nslots * 2 : 64;
-		free(hs->slots);
-		hs->slots = xcalloc(ns, sizeof *hs->slots);
-		hs->nslots = ns;
-		for (size_t i = 0; i < hs->n; i++)
-			*hexset_slot(hs, hs->keys[i]) = i + 1;
-	}
-	size_t *slot = hexset_slot(hs, h);
-	if (*slot)
-		return;
-	if (hs->n == hs->cap) {
-		hs->cap = hs->cap ? hs->cap * 2 : 64;
-		hs->keys = xrealloc(hs->keys, hs->cap * sizeof *hs->keys);
-	}
-	memcpy(hs->keys[hs->n], h, 64);
-	hs->keys[hs->n][64] = 0;
-	*slot = ++hs->n;
-}
-
-static void hexset_free(struct hexset *hs)
-{
-	free(hs->keys);
-	free(hs->slots);
-}
-
-static void add_digest(struct hexset *hs, const char *d)
+static void add_digest(struct map *hs, const char *d)
 {
 	if (d && digest_valid(d))
-		hexset_add(hs, d + 7);
+		map_putn(hs, d + 7, 64, NULL);
 }
 
 /* every "sha256:" followed by 64 hex digits in text */
-static void scan_digests(struct hexset *hs, const char *text)
+static void scan_digests(struct map *hs, const char *text)
 {
 	for (const char *p = text; (p = strstr(p, "sha256:")) != NULL; p += 7) {
 		size_t n = 0;
 		while (n < 64 && p[7 + n] && digest_hex(p + 7 + n, 1))
 			n++;
 		if (n == 64)
-			hexset_add(hs, p + 7);
+			map_putn(hs, p + 7, 64, NULL);
 	}
 }
 
-static void add_descriptor(struct hexset *hs, json_t *desc)
+static void add_descriptor(struct map *hs, json_t *desc)
 {
 	if (json_is_object(desc))
 		add_digest(hs, json_string_value(json_object_get(desc, "digest")));
 }
 
-static void add_descriptors(struct hexset *hs, json_t *arr)
+static void add_descriptors(struct map *hs, json_t *arr)
 {
 	size_t i;
 	json_t *v;
@@ -114,7 +57,7 @@ static void add_descriptors(struct hexset *hs, json_t *arr)
 }
 
 /* the digests a manifest, index or image config refers to */
-static void add_references(struct hexset *hs, json_t *doc)
+static void add_references(struct map *hs, json_t *doc)
 {
 	add_descriptor(hs, json_object_get(doc, "config"));
 	add_descriptor(hs, json_object_get(doc, "subject"));
@@ -129,7 +72,7 @@ static void add_references(struct hexset *hs, json_t *doc)
 			add_digest(hs, json_string_value(v));
 }
 
-static int gc_follow(struct store *s, struct hexset *hs, const char *hex, struct error *err)
+static int gc_follow(struct store *s, struct map *hs, const char *hex, struct error *err)
 {
 	char *path = xasprintf("%s/blobs/sha256/%s", store_root(s), hex);
 	struct stat st;
@@ -206,7 +149,7 @@ static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *e
 	return rc;
 }
 
-static int gc_results(struct store *s, time_t now, long long keep, struct hexset *hs, long long *bytes,
+static int gc_results(struct store *s, time_t now, long long keep, struct map *hs, long long *bytes,
 		      struct error *err)
 {
 	char *dir = xasprintf("%s/results", store_root(s));
@@ -239,7 +182,7 @@ static int gc_results(struct store *s, time_t now, long long keep, struct hexset
 	return rc;
 }
 
-static int gc_tags(struct store *s, struct hexset *hs, struct error *err)
+static int gc_tags(struct store *s, struct map *hs, struct error *err)
 {
 	struct strv tags;
 	strv_init(&tags, NULL);
@@ -256,7 +199,7 @@ static int gc_tags(struct store *s, struct hexset *hs, struct error *err)
 	return rc;
 }
 
-static int gc_blobs(struct store *s, struct hexset *hs, long long *bytes, struct error *err)
+static int gc_blobs(struct store *s, struct map *hs, long long *bytes, struct error *err)
 {
 	char *dir = xasprintf("%s/blobs/sha256", store_root(s));
 	struct strv names;
@@ -265,7 +208,7 @@ static int gc_blobs(struct store *s, struct hexset *hs, long long *bytes, struct
 	for (size_t i = 0; rc == 0 && i < names.n; i++) {
 		const char *n = names.v[i];
 		/* names the store never makes are left alone */
-		if (strlen(n) != 64 || !digest_hex(n, 64) || hexset_has(hs, n))
+		if (strlen(n) != 64 || !digest_hex(n, 64) || map_getn(hs, n, 64))
 			continue;
 		char *p = xasprintf("%s/%s", dir, n);
 		struct stat st;
@@ -302,7 +245,7 @@ static int gc_remove_dir(struct store *s, const char *path, long long *bytes, st
 	return rc;
 }
 
-static int gc_dirs(struct store *s, struct hexset *hs, long long *bytes, struct error *err)
+static int gc_dirs(struct store *s, struct map *hs, long long *bytes, struct error *err)
 {
 	char *dir = xasprintf("%s/dirs", store_root(s));
 	struct strv kinds;
@@ -320,7 +263,7 @@ static int gc_dirs(struct store *s, struct hexset *hs, long long *bytes, struct 
 		rc = list_dir(kdir, &ids, err);
 		for (size_t j = 0; rc == 0 && j < ids.n; j++) {
 			const char *id = ids.v[j];
-			if (strlen(id) == 64 && digest_hex(id, 64) && hexset_has(hs, id))
+			if (strlen(id) == 64 && digest_hex(id, 64) && map_getn(hs, id, 64))
 				continue;
 			char *p = xasprintf("%s/%s", kdir, id);
 			rc = gc_remove_dir(s, p, bytes, err);
@@ -340,7 +283,9 @@ int gc_run(struct store *s, long long keep_seconds, long long *freed_bytes, stru
 	enum store_lockmode prev = store_locked(s);
 	if (store_lock(s, true, err) < 0)
 		return -1;
-	struct hexset hs = {0};
+	/* the digests (64 hex digits) in use, in the order found: the walk's work list too */
+	struct map hs;
+	map_init(&hs, NULL, 0);
 	long long bytes = 0;
 	time_t now = time(NULL);
 	int rc = -1;
@@ -348,8 +293,8 @@ int gc_run(struct store *s, long long keep_seconds, long long *freed_bytes, stru
 	    gc_tags(s, &hs, err) < 0)
 		goto out;
 	/* hs grows while it is walked: each manifest adds what it names */
-	for (size_t i = 0; i < hs.n; i++)
-		if (gc_follow(s, &hs, hs.keys[i], err) < 0)
+	for (size_t i = 0; i < map_count(&hs); i++)
+		if (gc_follow(s, &hs, map_key(&hs, i, NULL), err) < 0)
 			goto out;
 	if (gc_blobs(s, &hs, &bytes, err) < 0 || gc_dirs(s, &hs, &bytes, err) < 0)
 		goto out;
@@ -357,7 +302,7 @@ int gc_run(struct store *s, long long keep_seconds, long long *freed_bytes, stru
 out:
 	if (rc == 0)
 		rc = store_gc_mark(s, err);
-	hexset_free(&hs);
+	map_free(&hs);
 	*freed_bytes = bytes;
 	/* hand back the lock the caller had */
 	if (prev != STORE_EXCLUSIVE && store_relock(s, prev, rc == 0 ? err : &(struct error){0}) < 0)

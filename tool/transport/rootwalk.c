@@ -64,11 +64,13 @@ static int walk_dir(struct rootwalk *w, const char *abs, const char *rel, struct
 				e->caplen = (size_t)cl;
 			}
 			if (sb.st_nlink > 1) {
-				if (w->nino == w->capino) {
-					w->capino = w->capino ? 2 * w->capino : 64;
-					w->ino = xrealloc(w->ino, w->capino * sizeof *w->ino);
-				}
-				w->ino[w->nino++] = (struct ino){sb.st_dev, sb.st_ino, w->n};
+				/* one key per inode: layer_write links the later paths to the first */
+				unsigned long long id[2] = {sb.st_dev, sb.st_ino};
+				bool added;
+				unsigned long long *key = map_putn(&w->links, id, sizeof id, &added);
+				if (added)
+					*key = map_count(&w->links);
+				e->hardlink_key = *key;
 			}
 		} else if (S_ISLNK(sb.st_mode)) {
 			e->type = LAYER_SYMLINK;
@@ -98,35 +100,17 @@ static int walk_dir(struct rootwalk *w, const char *abs, const char *rel, struct
 	return rc;
 }
 
-static int ino_cmp(const void *a, const void *b)
-{
-	const struct ino *x = a, *y = b;
-	if (x->dev != y->dev)
-		return x->dev < y->dev ? -1 : 1;
-	return x->ino < y->ino ? -1 : x->ino > y->ino;
-}
-
 int rootwalk_read(struct rootwalk *w, const char *dir, struct error *err)
 {
 	memset(w, 0, sizeof *w);
 	w->a = arena_new();
-	if (walk_dir(w, dir, NULL, err) < 0)
-		return -1;
-	/* one key per inode: layer_write links the later paths to the first */
-	if (w->nino)
-		qsort(w->ino, w->nino, sizeof *w->ino, ino_cmp);
-	for (size_t i = 0, key = 0; i < w->nino; i++) {
-		if (i == 0 || ino_cmp(&w->ino[i - 1], &w->ino[i]) != 0)
-			key++;
-		w->e[w->ino[i].i].hardlink_key = key;
-	}
-	return 0;
+	map_init(&w->links, w->a, sizeof(unsigned long long));
+	return walk_dir(w, dir, NULL, err);
 }
 
 void rootwalk_free(struct rootwalk *w)
 {
 	free(w->e);
-	free(w->ino);
 	arena_free(w->a);
 	memset(w, 0, sizeof *w);
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "map.h"
+
 struct error;
 struct layer_entry;
 
@@ -12,12 +14,7 @@ struct rootwalk {
 	struct arena *a;
 	struct layer_entry *e;
 	size_t n, cap;
-	struct ino {
-		dev_t dev;
-		ino_t ino;
-		size_t i;
-	} *ino;
-	size_t nino, capino;
+	struct map links;  /* files with more links: (dev, ino) -> their hardlink_key */
 };
 
 /* walk dir into w (zeroed first) in readdir order, giving the paths of one inode one hardlink_key;
