@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 19
+# checks: 18
 # t5001-sandbox: what a RUN cannot do (read the host's files, mount, see the
 # host's processes, change the host name, reach the host's loopback on the
 # default network, reach anything with --network=none), docker's capability
@@ -95,16 +95,6 @@ wait $b
 rc=$?
 if [ "$rc" = 1 ] && grep -q "interrupted" int.err; then ok t5001/interrupt; else fail t5001/interrupt "exit $rc: $(cat int.err)"; fi
 clean interrupt
-
-# not root: a clear error at the RUN line, before anything runs
-if need setpriv; then
-	mkdir -p "$T/nobody" && chown 65534 "$T/nobody" && chmod 755 "$T"
-	printf 'FROM base:1\nRUN true\n' >"$T/nobody/Dockerfile"
-	check_err t5001/not-root "strata: $T/nobody/Dockerfile:2:1: this process is uid 65534: the sandbox of RUN and strata run needs root, for the namespaces and overlay mounts only root may make (a user namespace is not supported yet)" \
-		env STRATA_STORE="$T/nobody/store" setpriv --reuid=65534 --regid=65534 --clear-groups $S build -q "$T/nobody"
-else
-	skip t5001/not-root "no setpriv"
-fi
 
 # slirp4netns missing: the default network says so and names the other two
 printf 'FROM base:1\nRUN true\n' >ctx/Dockerfile.noslirp

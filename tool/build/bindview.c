@@ -9,13 +9,13 @@
 #include <unistd.h>
 
 #include "copy.h"
-#include "env.h"
 #include "error.h"
+#include "map.h"
 #include "util.h"
 
 struct view {
 	struct arena *a;
-	struct env listed;        /* host paths of the listing */
+	struct map listed;        /* host paths of the listing (one byte each, unused) */
 	const char *host, *dir;
 	struct strv made;         /* directories of dir given host's metadata, relative ("" first) */
 	size_t n;
@@ -24,7 +24,7 @@ struct view {
 static void add_listed(void *ctx, const char *host)
 {
 	struct view *v = ctx;
-	env_set(&v->listed, host, "");
+	map_put(&v->listed, host, NULL);
 }
 
 /* dir/rel made when missing, its parents first, each with its host counterpart's owner and mode */
@@ -77,7 +77,7 @@ static int walk(struct view *v, const char *rel, int depth, struct error *err)
 		char *sub = *rel ? arena_printf(v->a, "%s/%s", rel, names.v[i]) : names.v[i];
 		char *sh = arena_printf(v->a, "%s/%s", h, names.v[i]);
 		struct stat st;
-		if (env_get(&v->listed, sh)) {
+		if (map_get(&v->listed, sh)) {
 			if (lstat(sh, &st) == 0 && S_ISDIR(st.st_mode) && walk(v, sub, depth + 1, err) < 0)
 				return -1;
 			continue;
@@ -96,7 +96,7 @@ int bindview_whiteouts(struct arena *a, const struct copy_src *s, const char *ho
 		       struct error *err)
 {
 	struct view v = {.a = a, .host = host, .dir = dir};
-	env_init(&v.listed, a);
+	map_init(&v.listed, a, 1);
 	strv_init(&v.made, a);
 	*n = 0;
 	copy_inputs(s, add_listed, &v);

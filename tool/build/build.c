@@ -29,6 +29,7 @@
 #include "statcache.h"
 #include "store.h"
 #include "sys.h"
+#include "userns.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -692,7 +693,7 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 	if (o->stop && (o->stop_stage < 0 || (size_t)o->stop_stage >= b->p->n || o->stop_step < -1 ||
 			o->stop_step >= (int)b->p->stages[o->stop_stage].nsteps))
 		return err_set(err, "no step %d.%d in %s", o->stop_stage, o->stop_step + 1, df->path);
-	if (!keys && (sys_private_mounts(err) < 0 || store_tmpdir(b->s, &b->tmpdir, err) < 0))
+	if (!keys && (userns_enter(err) < 0 || sys_private_mounts(err) < 0 || store_tmpdir(b->s, &b->tmpdir, err) < 0))
 		return -1;
 	b->st = xcalloc(b->p->n, sizeof *b->st);
 	return 0;

@@ -25,6 +25,7 @@
 #include "sys.h"
 #include "upper.h"
 #include "user.h"
+#include "userns.h"
 #include "util.h"
 #include "volatile.h"
 
@@ -358,7 +359,8 @@ int exec_run_ready(const struct step *s, const struct run_opts *o, struct error 
 	const char *nf = step_flag(s, "network");
 	if (nf)
 		sandbox_net_parse(nf, &net);
-	if (sys_host_root(err) < 0)
+	/* another user builds in a user namespace of its own (userns_enter) */
+	if (geteuid() == 0 && !userns_active() && sys_host_root(err) < 0)
 		return -1;
 	return sandbox_net_ready(net, err);
 }
@@ -719,7 +721,7 @@ int exec_run(struct exec *x, struct error *err)
 		warn("RUN left %d process%s running when it ended: killed", res.leftovers, res.leftovers == 1 ? "" : "es");
 	struct layer_entry *e;
 	size_t n;
-	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), false, &e, &n, err) < 0)
+	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), userns_active(), &e, &n, err) < 0)
 		goto out;
 	if (x->run && x->run->drop_volatile && volatile_apply(e, &n, x->epoch, r.a, err) < 0)
 		goto out;

@@ -12,6 +12,7 @@
 #include "store.h"
 #include "sys.h"
 #include "untar.h"
+#include "userns.h"
 #include "util.h"
 
 struct rootfs {
@@ -35,7 +36,7 @@ int rootfs_layer_dir(struct store *s, const struct image *im, size_t i, char **d
 		free(blob);
 		return -1;
 	}
-	int r = untar_extract(blob, tmp, UNTAR_OVERLAY, err);
+	int r = untar_extract(blob, tmp, userns_active() ? UNTAR_OVERLAY_USER : UNTAR_OVERLAY, err);
 	if (r < 0)
 		err_wrap(err, "layer %s", digest);
 	else if (chmod(tmp, 0755) < 0)
@@ -171,7 +172,7 @@ int rootfs_open(struct store *s, const struct image *im, struct rootfs **out, st
 			err_sys(err, "mkdir in %s", r->links);
 			goto out;
 		}
-		if (sys_overlay_ro(r->links, (const char *const *)names, nl, r->mp, err) < 0)
+		if (sys_overlay_ro(r->links, (const char *const *)names, nl, userns_active(), r->mp, err) < 0)
 			goto out;
 		r->mounted = 1;
 	}

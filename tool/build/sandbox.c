@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "sys.h"
+#include "userns.h"
 #include "util.h"
 
 enum op_kind { OP_OVERLAY, OP_ROOT_BIND, OP_PROC, OP_SYS, OP_DEV, OP_BIND, OP_TMPFS };
@@ -206,9 +207,11 @@ static int setup_dev(struct sandbox *sb, struct error *err)
 		char *dst = xasprintf("%s/%s", dev, dirs[i]);
 		if (mkdir(dst, 0755) < 0)
 			r = err_sys(err, "mkdir %s", dst);
-		else if (i == 0)
-			r = sys_mount("devpts", dst, "devpts", SYS_NOSUID | SYS_NOEXEC,
-				      "newinstance,ptmxmode=0666,mode=0620,gid=5", err);
+		else if (i == 0 && (r = sys_mount("devpts", dst, "devpts", SYS_NOSUID | SYS_NOEXEC,
+						  "newinstance,ptmxmode=0666,mode=0620,gid=5", err)) < 0 && userns_active())
+			/* gid 5 (tty) may have no id in a user namespace */
+			r = sys_mount("devpts", dst, "devpts", SYS_NOSUID | SYS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620",
+				      err);
 		else if (i == 1)
 			r = sys_mount("shm", dst, "tmpfs", SYS_NOSUID | SYS_NODEV | SYS_NOEXEC, "mode=1777,size=65536k",
 				      err);
@@ -255,11 +258,12 @@ static int run_op(struct sandbox *sb, const struct op *o, struct error *err)
 	switch (o->kind) {
 	case OP_OVERLAY:
 		if (o->ro) {
-			r = sys_overlay_ro(o->src, (const char *const *)o->lowers, o->nlowers, dst ? dst : sb->root, err);
+			r = sys_overlay_ro(o->src, (const char *const *)o->lowers, o->nlowers, userns_active(),
+					   dst ? dst : sb->root, err);
 			break;
 		}
 		r = sys_overlay_rw(o->src, (const char *const *)o->lowers, o->nlowers - 2, o->lowers[o->nlowers - 2],
-				   o->lowers[o->nlowers - 1], false, dst ? dst : sb->root, err);
+				   o->lowers[o->nlowers - 1], userns_active(), dst ? dst : sb->root, err);
 		break;
 	case OP_ROOT_BIND:
 		r = sys_bind(o->src, sb->root, SYS_REC | (o->ro ? SYS_RDONLY : 0), err);
@@ -532,6 +536,11 @@ int sandbox_net_ready(enum sandbox_net net, struct error *err)
 	if (net == SANDBOX_NET_DEFAULT && !on_path("slirp4netns"))
 		return err_set(err, "the default network needs slirp4netns, which is not installed (apt-get install "
 				    "slirp4netns); --network=none has no network, --network=host the host's");
+	/* slirp4netns opens the tun device as the user (the namespace's root has no rights on it) */
+	if (net == SANDBOX_NET_DEFAULT && (geteuid() != 0 || userns_active()) && access("/dev/net/tun", R_OK | W_OK) < 0)
+		return err_set(err, "the default network of a build by a user other than root needs /dev/net/tun, which "
+				    "this user may not open (udev makes it mode 0666); --network=none has no network, "
+				    "--network=host the host's");
 	return 0;
 }
 

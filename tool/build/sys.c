@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -35,7 +36,17 @@ int sys_private_mounts(struct error *err)
 	return 0;
 }
 
-int sys_overlay_ro(const char *dir, const char *const *lowers, size_t n, const char *mp, struct error *err)
+int sys_unshare_user(struct error *err)
+{
+	if (unshare(CLONE_NEWUSER) < 0)
+		return err_sys(err, "a build by a user other than root needs a user namespace, and unshare(CLONE_NEWUSER) "
+				    "failed (unprivileged user namespaces disabled? sysctl user.max_user_namespaces); build "
+				    "as root");
+	return 0;
+}
+
+int sys_overlay_ro(const char *dir, const char *const *lowers, size_t n, bool userxattr, const char *mp,
+		   struct error *err)
 {
 	struct buf opt;
 	buf_init(&opt, NULL);
@@ -45,6 +56,8 @@ int sys_overlay_ro(const char *dir, const char *const *lowers, size_t n, const c
 			buf_putc(&opt, ':');
 		buf_puts(&opt, lowers[i]);
 	}
+	if (userxattr)
+		buf_puts(&opt, ",userxattr");
 	/* the option string is bounded by a page: name the lowers relative to dir */
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0) {
@@ -111,8 +124,16 @@ int sys_bind(const char *src, const char *dst, int flags, struct error *err)
 	if (mount(src, dst, NULL, MS_BIND | (flags & SYS_REC ? MS_REC : 0), NULL) < 0)
 		return err_sys(err, "bind mount %s at %s", src, dst);
 	unsigned long f = ms_flags(flags & (SYS_RDONLY | SYS_NOSUID | SYS_NODEV | SYS_NOEXEC));
-	if (f && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | f, NULL) < 0)
-		return err_sys(err, "remount %s", dst);
+	if (f && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | f, NULL) < 0) {
+		/* in a user namespace the source's nosuid, nodev, noexec and ro are locked: keep them */
+		struct statvfs sv;
+		if (errno != EPERM || statvfs(dst, &sv) < 0)
+			return err_sys(err, "remount %s", dst);
+		f |= (sv.f_flag & ST_NOSUID ? MS_NOSUID : 0) | (sv.f_flag & ST_NODEV ? MS_NODEV : 0) |
+		     (sv.f_flag & ST_NOEXEC ? MS_NOEXEC : 0) | (sv.f_flag & ST_RDONLY ? MS_RDONLY : 0);
+		if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | f, NULL) < 0)
+			return err_sys(err, "remount %s", dst);
+	}
 	return 0;
 }
 
@@ -127,8 +148,9 @@ int sys_overlay_rw(const char *dir, const char *const *lowers, size_t n, const c
 			buf_putc(&opt, ':');
 		buf_puts(&opt, lowers[i]);
 	}
-	buf_printf(&opt, ",upperdir=%s,workdir=%s,redirect_dir=off,metacopy=off,index=off%s", upper, work,
-		   userxattr ? ",userxattr" : "");
+	/* with userxattr, "off" would still follow redirects (redirect_always_follow), which conflicts */
+	buf_printf(&opt, ",upperdir=%s,workdir=%s,redirect_dir=%s,metacopy=off,index=off%s", upper, work,
+		   userxattr ? "nofollow" : "off", userxattr ? ",userxattr" : "");
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0) {
 		buf_free(&opt);
@@ -238,12 +260,23 @@ int sys_set_ids(unsigned uid, unsigned gid, const unsigned *groups, size_t n, st
 		n = 64;
 	for (size_t i = 0; i < n; i++)
 		g[i] = groups[i];
-	if (setgroups(n, g) < 0)
-		return err_sys(err, "setgroups");
+	if (setgroups(n, g) < 0) {
+		/* a user namespace with one id denies setgroups: the groups stay the caller's */
+		char v[8] = "";
+		int fd = errno == EPERM ? open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC) : -1;
+		ssize_t k = fd >= 0 ? read(fd, v, sizeof v - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (k < 4 || strncmp(v, "deny", 4))
+			return err_sys(err, "setgroups");
+	}
+	/* EINVAL: an id outside the user namespace's map */
+	static const char unmapped[] = "has no id in this user namespace (a build by a user other than root maps only "
+				       "the user's id and its /etc/subuid and /etc/subgid ranges; add them, or build as root)";
 	if (setresgid(gid, gid, gid) < 0)
-		return err_sys(err, "setgid %u", gid);
+		return errno == EINVAL ? err_set(err, "gid %u %s", gid, unmapped) : err_sys(err, "setgid %u", gid);
 	if (setresuid(uid, uid, uid) < 0)
-		return err_sys(err, "setuid %u", uid);
+		return errno == EINVAL ? err_set(err, "uid %u %s", uid, unmapped) : err_sys(err, "setuid %u", uid);
 	return 0;
 }
 

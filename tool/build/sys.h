@@ -12,8 +12,12 @@ struct error;
    mounts vanish with it whatever way it ends; call before starting threads */
 int sys_private_mounts(struct error *err);
 /* mount a read-only overlayfs at mp of the directories lowers[0..n) (lowers[0] on top), whose
-   names are relative to dir */
-int sys_overlay_ro(const char *dir, const char *const *lowers, size_t n, const char *mp, struct error *err);
+   names are relative to dir; userxattr: the overlay's attributes are user.overlay.* (a user namespace) */
+int sys_overlay_ro(const char *dir, const char *const *lowers, size_t n, bool userxattr, const char *mp,
+		   struct error *err);
+/* make this process root of a new user namespace (no map written yet: userns.c writes them); -1 with
+   err saying builds by other users then need root */
+int sys_unshare_user(struct error *err);
 /* detach the mount at mp */
 void sys_umount(const char *mp);
 
@@ -51,7 +55,8 @@ int sys_die_with_parent(void);
 /* drop every capability outside docker's default set from the bounding set, and the inheritable and
    ambient sets */
 int sys_caps_default(struct error *err);
-/* become uid:gid with the supplementary groups[0..n) */
+/* become uid:gid with the supplementary groups[0..n) (kept as they are where setgroups is denied: a
+   user namespace of one id) */
 int sys_set_ids(unsigned uid, unsigned gid, const unsigned *groups, size_t n, struct error *err);
 /* 0 when this process is root of the host's user namespace (what the sandbox needs: namespaces,
    overlay mounts with trusted.* attributes, any owner on files); else -1 with err saying why not */

@@ -15,6 +15,7 @@
 #include "ref.h"
 #include "gc.h"
 #include "store.h"
+#include "userns.h"
 #include "util.h"
 
 enum { KEEP_SECONDS = 7 * 24 * 3600 };
@@ -633,6 +634,10 @@ int cmd_gc(int argc, char **argv)
 	struct store *s = NULL;
 	long long freed;
 	char hs[32];
+	/* a user's store holds files of its subordinate ids, which only its user namespace may remove;
+	   without one, gc removes what the user may */
+	struct error uerr;
+	(void)userns_enter(&uerr);
 	if (store_open(&s, &err) < 0 || gc_run(s, all ? -1 : KEEP_SECONDS, &freed, &err) < 0)
 		return cmd_fail(s, &err);
 	human_size(freed, hs, sizeof hs);

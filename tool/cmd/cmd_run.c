@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "error.h"
@@ -12,6 +13,7 @@
 #include "ref.h"
 #include "store.h"
 #include "sys.h"
+#include "userns.h"
 #include "util.h"
 
 static const char usage[] =
@@ -74,8 +76,9 @@ int cmd_run(int argc, char **argv)
 	struct image im = {0};
 	int status = 0;
 	int rc = 0;
-	if (sys_host_root(&err) < 0 || cmd_open_store(&s, false, &err) < 0 || ref_resolve(s, argv[optind], &ri, &err) < 0 ||
-	    image_load(s, ri.manifest, &im, &err) < 0 || sys_private_mounts(&err) < 0 ||
+	if ((geteuid() == 0 && sys_host_root(&err) < 0) || cmd_open_store(&s, false, &err) < 0 ||
+	    ref_resolve(s, argv[optind], &ri, &err) < 0 || image_load(s, ri.manifest, &im, &err) < 0 ||
+	    userns_enter(&err) < 0 || sys_private_mounts(&err) < 0 ||
 	    run_image(s, &im, &o, &status, &err) < 0)
 		rc = -1;
 	if (im.config)

@@ -63,6 +63,7 @@ struct ux {
 	const char *arc;        /* the archive, for messages */
 	const char *entry;      /* the entry's name as in the archive, for messages */
 	enum untar_mode mode;
+	bool userxattr;         /* UNTAR_OVERLAY_USER (mode is then UNTAR_OVERLAY) */
 	int root;               /* dest */
 	int in_root;            /* openat2 with RESOLVE_IN_ROOT works */
 	char *cpath;            /* the parent directory of the last entry, and its fd */
@@ -81,6 +82,17 @@ static int efail(struct ux *u, const char *what)
 static int esys(struct ux *u, const char *what)
 {
 	return err_sys(u->err, "%s: entry %s: %s", qname(u->arc), qname(u->entry), what);
+}
+
+/* a failed chown: EINVAL is an id outside this user namespace's map */
+static int echown(struct ux *u, struct archive_entry *ae)
+{
+	if (errno != EINVAL)
+		return esys(u, "chown");
+	return err_set(u->err, "%s: entry %s: owner %lld:%lld has no id in this user namespace (a build by a user "
+		       "other than root maps only the user's id and its /etc/subuid and /etc/subgid ranges; add "
+		       "them, or build as root)", qname(u->arc), qname(u->entry), (long long)archive_entry_uid(ae),
+		       (long long)archive_entry_gid(ae));
 }
 
 /* the path relative to dest: leading '/' dropped (docker treats absolute
@@ -242,7 +254,7 @@ static void times_of(struct archive_entry *ae, struct timespec ts[2])
 static int meta_fd(struct ux *u, int fd, struct archive_entry *ae, int times)
 {
 	if (fchown(fd, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae)) < 0)
-		return esys(u, "chown");
+		return echown(u, ae);
 	/* after chown, which clears set-id bits */
 	if (fchmod(fd, archive_entry_perm(ae) & 07777) < 0)
 		return esys(u, "chmod");
@@ -266,7 +278,7 @@ static int meta_fd(struct ux *u, int fd, struct archive_entry *ae, int times)
 static int meta_at(struct ux *u, int pfd, const char *name, struct archive_entry *ae, int is_link)
 {
 	if (fchownat(pfd, name, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae), AT_SYMLINK_NOFOLLOW) < 0)
-		return esys(u, "chown");
+		return echown(u, ae);
 	if (!is_link && fchmodat(pfd, name, archive_entry_perm(ae) & 07777, 0) < 0)
 		return esys(u, "chmod");
 	struct timespec ts[2];
@@ -393,8 +405,9 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 		if (strcmp(base, ".wh..wh..opq") == 0) {
 			if (u->mode == UNTAR_APPLY && opaque(u, pfd, dir) < 0)
 				rc = esys(u, "opaque directory");
-			if (u->mode == UNTAR_OVERLAY && fsetxattr(pfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
-				rc = esys(u, "set trusted.overlay.opaque");
+			const char *attr = u->userxattr ? "user.overlay.opaque" : "trusted.overlay.opaque";
+			if (u->mode == UNTAR_OVERLAY && fsetxattr(pfd, attr, "y", 1, 0) < 0)
+				rc = esys(u, attr);
 		} else if (strncmp(base, ".wh..wh.", 8) == 0) {
 			/* aufs bookkeeping (.wh..wh.plnk and such): nothing to apply */
 		} else if (remove_tree_at(pfd, name, NULL) < 0) {
@@ -404,7 +417,7 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 				rc = esys(u, "make whiteout");
 			else if (fchownat(pfd, name, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
 					  AT_SYMLINK_NOFOLLOW) < 0)
-				rc = esys(u, "chown");
+				rc = echown(u, ae);
 		}
 		goto out;
 	}
@@ -473,7 +486,8 @@ static int extract_entry(struct ux *u, struct archive *a, struct archive_entry *
 	case AE_IFIFO:
 		if (mknodat(pfd, base, type | (archive_entry_perm(ae) & 0777),
 			    type == AE_IFIFO ? 0 : makedev(archive_entry_rdevmajor(ae), archive_entry_rdevminor(ae))) < 0)
-			rc = esys(u, "mknod");
+			rc = errno == EPERM && type != AE_IFIFO ? efail(u, "a device node, which only the host's root may make")
+								 : esys(u, "mknod");
 		else
 			rc = meta_at(u, pfd, base, ae, 0);
 		break;
@@ -520,7 +534,8 @@ int untar_extract(const char *path, const char *dest, enum untar_mode mode, stru
 	struct ux u;
 	memset(&u, 0, sizeof u);
 	u.arc = path;
-	u.mode = mode;
+	u.mode = mode == UNTAR_OVERLAY_USER ? UNTAR_OVERLAY : mode;
+	u.userxattr = mode == UNTAR_OVERLAY_USER;
 	u.err = err;
 	u.root = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (u.root < 0)

@@ -17,11 +17,14 @@ enum untar_mode {
 	                   .wh..wh..opq empties the directory first */
 	UNTAR_OVERLAY,  /* one layer as an overlayfs lower dir: .wh.NAME becomes char 0:0 NAME,
 	                   .wh..wh..opq sets trusted.overlay.opaque=y on its directory */
+	UNTAR_OVERLAY_USER, /* the same for an overlay mounted with userxattr (in a user namespace):
+	                       user.overlay.opaque=y */
 };
 
 /* 1 when the file at path is an archive libarchive can read (as ADD decides whether to extract), else 0 */
 int untar_is_archive(const char *path);
-/* extract the archive at path into the existing directory dest; 0, or -1 with err naming the entry */
+/* extract the archive at path into the existing directory dest; 0, or -1 with err naming the entry
+   (an owner this user namespace does not map is named as such) */
 int untar_extract(const char *path, const char *dest, enum untar_mode mode, struct error *err);
 
 #endif
