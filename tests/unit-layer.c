@@ -358,7 +358,9 @@ static void test_layer(void)
 	CHECK("gzip: a valid stream", tar != NULL, "inflate failed");
 	if (tar) {
 		char dd[DIGEST_SIZE];
-		digest_buf(tar, tarlen, dd);
+		struct error de;
+		if (digest_buf(tar, tarlen, dd, &de) < 0)
+			snprintf(dd, sizeof dd, "%.60s", de.msg);
 		CHECK_STR("layer: diff_id = sha256 of the gunzipped stream", d1.diff_id, dd);
 		check_raw_tar(tar, tarlen);
 		check_parsed(tar, tarlen);
@@ -400,7 +402,9 @@ static void test_layer(void)
 	/* empty layer: two zero blocks */
 	r = write_layer(NULL, 0, o2, &d2, &err);
 	char zero[1024] = { 0 }, zd[DIGEST_SIZE];
-	digest_buf(zero, sizeof zero, zd);
+	struct error zde;
+	if (digest_buf(zero, sizeof zero, zd, &zde) < 0)
+		snprintf(zd, sizeof zd, "%.60s", zde.msg);
 	CHECK("layer: empty layer is 1024 zero bytes", r == 0 && strcmp(d2.diff_id, zd) == 0, "%s",
 	      r ? err.msg : d2.diff_id);
 

@@ -88,6 +88,13 @@ static void test_array_grow(struct arena *a)
 	CHECK("array/jump", first >= 3 && scap >= 100000, "first %zu cap %zu", first, scap);
 	free(s);
 
+	/* elements of no size (a set's values): room, and nothing to copy */
+	char *z = NULL;
+	size_t zcap = 0;
+	z = array_grow(z, &zcap, 5, 0, a);
+	z = array_grow(z, &zcap, 50, 0, a);
+	CHECK("array/size-zero", zcap >= 50, "cap %zu", zcap);
+
 	struct strv sv;
 	strv_init(&sv, NULL);
 	for (int i = 0; i < 100; i++)

@@ -12,7 +12,8 @@
      on every path first.
    Running out of memory is the one exception: the x* allocators of util.h (and array_grow and
    the buf and strv functions built on them) end the process; a library's failure, even its
-   allocation's, is an error like any other. */
+   allocation's, is an error like any other (digest.c keeps libcrypto's until sha256_final).
+   tests/t4310 checks that no fatal, exit or char **err comes back below the front end. */
 
 struct error {
 	int errnum;      /* errno of the cause, 0 if none */

@@ -205,13 +205,13 @@ void *array_grow(void *v, size_t *cap, size_t need, size_t size, struct arena *a
 {
 	if (need <= *cap)
 		return v;
-	size_t ncap = *cap ? *cap : (size < 8 ? 64 / size : 8);
+	size_t ncap = *cap ? *cap : 8;
 	while (ncap < need) {
 		if (ncap > SIZE_MAX / 2)
 			oom();
 		ncap *= 2;
 	}
-	if (ncap > SIZE_MAX / size)
+	if (size && ncap > SIZE_MAX / size)
 		oom();
 	void *p;
 	if (a) {
@@ -242,7 +242,9 @@ static void buf_grow(struct buf *b, size_t extra)
 	if (b->len + extra + 1 <= b->cap)
 		return;
 	bool empty = b->cap == 0;
-	b->s = array_grow(empty ? NULL : b->s, &b->cap, b->len + extra + 1, 1, b->a);
+	size_t need = b->len + extra + 1;
+	/* a string's first room is 64 bytes: most fit, and they grow no more */
+	b->s = array_grow(empty ? NULL : b->s, &b->cap, empty && need < 64 ? 64 : need, 1, b->a);
 	if (empty)
 		b->s[0] = 0;
 }

@@ -43,8 +43,10 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* room for need elements of size bytes in the array v of *cap elements: v itself when it has it,
-   else a copy of it with at least twice the room (*cap updated), malloc'd (v freed) or, when a is
-   set, in the arena (v left there); v may be NULL when *cap is 0; out of memory ends the process */
+   else a copy of it with at least twice the room (8 elements at first), malloc'd (v freed) or,
+   when a is set, in the arena (v left there), and *cap updated; the new room depends on *cap and
+   need alone, so arrays kept side by side grow alike; v may be NULL when *cap is 0; out of memory
+   ends the process */
 void *array_grow(void *v, size_t *cap, size_t need, size_t size, struct arena *a);
 
 /* a growable byte string: s is never NULL and always NUL-terminated ("" until the first byte

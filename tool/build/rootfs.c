@@ -59,8 +59,10 @@ static int flat_dir(struct store *s, const struct image *im, size_t n, char **di
 	snprintf(chain, sizeof chain, "%s", image_diff_id(im, 0));
 	for (size_t i = 1; i < n; i++) {
 		char *t = xasprintf("%s %s", chain, image_diff_id(im, i));
-		digest_buf(t, strlen(t), chain);
+		int r = digest_buf(t, strlen(t), chain, err);
 		free(t);
+		if (r < 0)
+			return -1;
 	}
 	*dir = store_dir_get(s, "flat", chain + 7);
 	if (*dir)

@@ -77,13 +77,12 @@ struct args {
 static void args_pushn(struct args *av, const char *s, size_t len, size_t off)
 {
 	if (av->n == av->cap) {
-		/* three arrays of one length: the room of all is the smallest room (off and len are alike) */
-		size_t vcap = av->cap, ocap = av->cap;
-		av->v = array_grow(av->v, &vcap, av->n + 1, sizeof *av->v, av->a);
-		av->off = array_grow(av->off, &ocap, av->n + 1, sizeof *av->off, av->a);
-		ocap = av->cap;
-		av->len = array_grow(av->len, &ocap, av->n + 1, sizeof *av->len, av->a);
-		av->cap = vcap < ocap ? vcap : ocap;
+		/* three arrays side by side: each grows from the same room to the same room */
+		size_t cap = av->cap;
+		av->v = array_grow(av->v, &cap, av->n + 1, sizeof *av->v, av->a);
+		cap = av->cap;
+		av->off = array_grow(av->off, &cap, av->n + 1, sizeof *av->off, av->a);
+		av->len = array_grow(av->len, &av->cap, av->n + 1, sizeof *av->len, av->a);
 	}
 	av->v[av->n] = s;
 	av->off[av->n] = off;

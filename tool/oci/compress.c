@@ -246,10 +246,7 @@ void compress_free(struct compress *c)
 	free(c->zout);
 	if (c->z_init)
 		deflateEnd(&c->z);
-	if (c->h) {
-		char tmp[DIGEST_SIZE];
-		sha256_final(c->h, tmp);
-	}
+	sha256_free(c->h);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->work);
 	pthread_cond_destroy(&c->room);
@@ -417,8 +414,10 @@ int compress_close(struct compress *c, char digest[DIGEST_SIZE], long long *size
 		if (failed)
 			goto out;
 	}
-	sha256_final(c->h, digest);
+	int r = sha256_final(c->h, digest, &c->err);
 	c->h = NULL;
+	if (r < 0)
+		goto out;
 	*size = c->size;
 	rc = 0;
 out:

@@ -292,12 +292,14 @@ out:
 	}
 	if (w.failed && w.gzerr.msg[0]) /* the compressor's error is the cause, not libarchive's echo of it */
 		*err = w.gzerr;
-	char tmp[DIGEST_SIZE];
 	if (rc == 0 && compress_close(w.gz, d->digest, &d->size, err) < 0)
 		rc = -1;
 	else if (rc < 0)
 		compress_free(w.gz);
-	sha256_final(w.tarh, rc == 0 ? d->diff_id : tmp);
+	if (rc == 0)
+		rc = sha256_final(w.tarh, d->diff_id, err);
+	else
+		sha256_free(w.tarh);
 	d->method = how ? how->method : COMPRESS_GZIP;
 	return rc;
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,41 +14,66 @@
 
 struct sha256 {
 	EVP_MD_CTX *ctx;
+	unsigned long failed; /* libcrypto's first error code, or 1; 0 while all is well */
 };
+
+/* remember libcrypto's failure (and empty its error queue, which is per thread) */
+static void fail(struct sha256 *h)
+{
+	unsigned long e = ERR_get_error();
+	if (!h->failed)
+		h->failed = e ? e : 1;
+	ERR_clear_error();
+}
 
 struct sha256 *sha256_new(void)
 {
-	struct sha256 *h = xmalloc(sizeof *h);
+	struct sha256 *h = xcalloc(1, sizeof *h);
 	h->ctx = EVP_MD_CTX_new();
 	if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
-		fatal("sha256: openssl failed to initialise");
+		fail(h);
 	return h;
 }
 
 void sha256_update(struct sha256 *h, const void *p, size_t n)
 {
-	if (n && EVP_DigestUpdate(h->ctx, p, n) != 1)
-		fatal("sha256: openssl update failed");
+	if (n && !h->failed && EVP_DigestUpdate(h->ctx, p, n) != 1)
+		fail(h);
 }
 
-void sha256_final(struct sha256 *h, char out[DIGEST_SIZE])
+void sha256_free(struct sha256 *h)
+{
+	if (!h)
+		return;
+	EVP_MD_CTX_free(h->ctx);
+	free(h);
+}
+
+int sha256_final(struct sha256 *h, char out[DIGEST_SIZE], struct error *err)
 {
 	unsigned char md[32];
 	unsigned int len = 0;
-	if (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32)
-		fatal("sha256: openssl final failed");
-	EVP_MD_CTX_free(h->ctx);
-	free(h);
+	if (!h->failed && (EVP_DigestFinal_ex(h->ctx, md, &len) != 1 || len != 32))
+		fail(h);
+	unsigned long failed = h->failed;
+	sha256_free(h);
+	if (failed) {
+		char why[256] = "";
+		if (failed != 1)
+			ERR_error_string_n(failed, why, sizeof why);
+		return err_set(err, "sha256: libcrypto failed%s%s", *why ? ": " : "", why);
+	}
 	memcpy(out, "sha256:", 7);
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+	return 0;
 }
 
-void digest_buf(const void *p, size_t n, char out[DIGEST_SIZE])
+int digest_buf(const void *p, size_t n, char out[DIGEST_SIZE], struct error *err)
 {
 	struct sha256 *h = sha256_new();
 	sha256_update(h, p, n);
-	sha256_final(h, out);
+	return sha256_final(h, out, err);
 }
 
 int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err)
@@ -64,7 +90,7 @@ int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err)
 		if (r < 0) {
 			err_sys(err, "read %s", path);
 			close(fd);
-			sha256_final(h, out);
+			sha256_free(h);
 			return -1;
 		}
 		if (r == 0)
@@ -72,8 +98,7 @@ int digest_file(const char *path, char out[DIGEST_SIZE], struct error *err)
 		sha256_update(h, buf, (size_t)r);
 	}
 	close(fd);
-	sha256_final(h, out);
-	return 0;
+	return sha256_final(h, out, err) < 0 ? err_wrap(err, "%s", path) : 0;
 }
 
 int digest_valid(const char *s)

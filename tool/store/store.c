@@ -279,12 +279,13 @@ int store_cache_dir(struct store *s, const char *id, unsigned mode, unsigned uid
 		    int *lockfd, struct error *err)
 {
 	char d[DIGEST_SIZE];
-	digest_buf(id, strlen(id), d);
+	*lockfd = -1;
+	*path = NULL;
+	if (digest_buf(id, strlen(id), d, err) < 0)
+		return -1;
 	char *top = xasprintf("%s/cache", s->root);
 	char *dir = xasprintf("%s/%s", top, d + 7), *lock = xasprintf("%s.lock", dir), *tmp = NULL;
 	int r = mkdir_one(top, err);
-	*lockfd = -1;
-	*path = NULL;
 	if (r < 0)
 		goto out;
 	*lockfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -431,7 +432,8 @@ int store_blob_commit(struct store *s, const char *tmp, int fd, const char *dige
 
 int store_blob_put(struct store *s, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err)
 {
-	digest_buf(p, len, digest);
+	if (digest_buf(p, len, digest, err) < 0)
+		return -1;
 	char *path = store_blob_path(s, digest);
 	bool intact = blob_intact(s, digest, path);
 	free(path);
@@ -478,9 +480,10 @@ int store_blob_read(struct store *s, const char *digest, char **out, size_t *len
 		return -1;
 	}
 	char got[DIGEST_SIZE];
-	digest_buf(p, len, got);
-	if (strcmp(got, digest) != 0) {
-		corrupt(err, digest, path);
+	int r = digest_buf(p, len, got, err);
+	if (r == 0 && strcmp(got, digest) != 0)
+		r = corrupt(err, digest, path);
+	if (r < 0) {
 		free(p);
 		free(path);
 		return -1;

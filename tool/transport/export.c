@@ -119,8 +119,10 @@ static int blob_each(struct store *s, const char *digest, long long size,
 			break;
 	}
 	char got[DIGEST_SIZE];
-	sha256_final(h, got);
-	if (rc == 0 && strcmp(got, digest) != 0)
+	struct error herr;
+	if (sha256_final(h, got, &herr) < 0)
+		rc = (*err = herr, -1);
+	else if (rc == 0 && strcmp(got, digest) != 0)
 		rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, got);
 	free(buf);
 	close(fd);
@@ -539,9 +541,11 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 		if (rc < 0)
 			lstream_drain(&ls);
 		long long got = ls.tarsize;
-		lstream_close(&ls, raw, tar, NULL);
+		struct error herr;
 		/* a damaged blob is the cause of whatever else went wrong */
-		if (strcmp(raw, digest) != 0)
+		if (lstream_close(&ls, raw, tar, NULL, &herr) < 0)
+			rc = (*err = herr, -1);
+		else if (strcmp(raw, digest) != 0)
 			rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
 		else if (rc < 0)
 			err_wrap(err, "layer %s", digest);
@@ -782,10 +786,13 @@ static int recompress_layer(struct staging *st, const char *digest, long long si
 	}
 	char raw[DIGEST_SIZE], tar[DIGEST_SIZE];
 	*outsize = ls.gzsize;
-	lstream_close(&ls, raw, tar, out);
+	struct error herr;
+	int hashed = lstream_close(&ls, raw, tar, out, &herr);
 	close(fd);
 	/* a damaged blob is the cause of whatever else went wrong */
-	if (strcmp(raw, digest) != 0)
+	if (hashed < 0)
+		rc = (*err = herr, -1);
+	else if (strcmp(raw, digest) != 0)
 		rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
 	else if (rc < 0)
 		err_wrap(err, "layer %s", digest);

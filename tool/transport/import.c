@@ -199,14 +199,17 @@ static int ingest_layer(struct staging *st, const struct layer_want *w, struct l
 	char raw[DIGEST_SIZE], tar[DIGEST_SIZE], gz[DIGEST_SIZE];
 	long long rawsize = ls.rawsize, gzsize = ls.gzsize;
 	int wasgz = ls.gz;
-	lstream_close(&ls, raw, tar, gz);
+	struct error herr;
+	bool hashed = lstream_close(&ls, raw, tar, gz, &herr) == 0;
 	close(fd);
+	if (!hashed)
+		rc = (*err = herr, -1);
 	if (rc < 0 && strncmp(err->msg, label, strlen(label)) != 0)
 		err_wrap(err, "%s", label);
 	/* a wrong digest is the cause of whatever else went wrong */
-	if (w->digest && strcmp(raw, w->digest) != 0)
+	if (hashed && w->digest && strcmp(raw, w->digest) != 0)
 		rc = err_set(err, "%s: digest mismatch: content is %s", blabel, raw);
-	else if (rc == 0 && strcmp(tar, w->diff_id) != 0)
+	else if (hashed && rc == 0 && strcmp(tar, w->diff_id) != 0)
 		rc = err_set(err, "%s: diff_id %s, but the config says %s", label, tar, w->diff_id);
 	if (rc == 0 && close(tfd) < 0)
 		rc = err_sys(err, "write %s", tmp);
@@ -285,7 +288,11 @@ static char *layout_blob(struct srcdir *d, const char *digest, long long size, s
 	if (!p)
 		return NULL;
 	char got[DIGEST_SIZE];
-	digest_buf(p, *len, got);
+	if (digest_buf(p, *len, got, err) < 0) {
+		err_wrap(err, "%s", what);
+		free(p);
+		return NULL;
+	}
 	if (strcmp(got, digest) != 0) {
 		err_set(err, "%s: digest mismatch: content is %s", what, got);
 		free(p);
@@ -523,7 +530,8 @@ static int import_docker(struct staging *st, struct srcdir *d, const char *want,
 		goto out;
 	size_t clen = len;
 	char cd[DIGEST_SIZE];
-	digest_buf(ctext, clen, cd);
+	if (digest_buf(ctext, clen, cd, err) < 0)
+		goto out;
 	/* the config's name is its digest (HEX.json, or blobs/sha256/HEX) */
 	const char *base = strrchr(cfile, '/') ? strrchr(cfile, '/') + 1 : cfile;
 	size_t bl = strcspn(base, ".");

@@ -185,12 +185,14 @@ void lstream_drain(struct lstream *ls)
 		;
 }
 
-/* free ls; the digests of the raw bytes, the tar and the gzip output go to the non-NULL outs */
-void lstream_close(struct lstream *ls, char *raw, char *tar, char *gz)
+int lstream_close(struct lstream *ls, char *raw, char *tar, char *gz, struct error *err)
 {
 	char tmp[DIGEST_SIZE];
-	sha256_final(ls->rawh, raw ? raw : tmp);
-	sha256_final(ls->tarh, tar ? tar : tmp);
+	int rc = sha256_final(ls->rawh, raw ? raw : tmp, err);
+	if (rc < 0)
+		sha256_free(ls->tarh);
+	else
+		rc = sha256_final(ls->tarh, tar ? tar : tmp, err);
 	if (gz && ls->gzdone)
 		memcpy(gz, ls->gzdigest, DIGEST_SIZE);
 	if (ls->zin_init)
@@ -199,5 +201,6 @@ void lstream_close(struct lstream *ls, char *raw, char *tar, char *gz)
 	ZSTD_freeDCtx(ls->zd);
 	free(ls->in);
 	free(ls->out);
+	return rc;
 }
 

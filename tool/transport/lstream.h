@@ -55,7 +55,8 @@ ssize_t lstream_next(struct lstream *ls, const void **p);
 int lstream_finish(struct lstream *ls);
 /* after a failure: hash the rest of the raw bytes, so the digest can name the cause */
 void lstream_drain(struct lstream *ls);
-/* free ls; the digests of the raw bytes, the tar and the gzip output go to the non-NULL outs */
-void lstream_close(struct lstream *ls, char *raw, char *tar, char *gz);
+/* free ls; the digests of the raw bytes, the tar and the gzip output go to the non-NULL outs; 0, or
+   -1 with err when a digest could not be made */
+int lstream_close(struct lstream *ls, char *raw, char *tar, char *gz, struct error *err);
 
 #endif

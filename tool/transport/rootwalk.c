@@ -39,10 +39,7 @@ static int walk_dir(struct rootwalk *w, const char *abs, const char *rel, struct
 		}
 		if (S_ISSOCK(sb.st_mode))
 			continue; /* as docker: a socket is no file of an image */
-		if (w->n == w->cap) {
-			w->cap = w->cap ? 2 * w->cap : 256;
-			w->e = xrealloc(w->e, w->cap * sizeof *w->e);
-		}
+		w->e = array_grow(w->e, &w->cap, w->n + 1, sizeof *w->e, NULL);
 		struct layer_entry *e = &w->e[w->n];
 		memset(e, 0, sizeof *e);
 		e->path = crel;

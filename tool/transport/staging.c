@@ -13,10 +13,7 @@
 
 void staging_add(struct staging *st, char *tmp, const char *digest)
 {
-	if (st->n == st->cap) {
-		st->cap = st->cap ? 2 * st->cap : 8;
-		st->v = xrealloc(st->v, st->cap * sizeof *st->v);
-	}
+	st->v = array_grow(st->v, &st->cap, st->n + 1, sizeof *st->v, NULL);
 	st->v[st->n].tmp = tmp;
 	memcpy(st->v[st->n].digest, digest, DIGEST_SIZE);
 	st->n++;
@@ -24,10 +21,9 @@ void staging_add(struct staging *st, char *tmp, const char *digest)
 
 int staging_mem(struct staging *st, const void *p, size_t len, char digest[DIGEST_SIZE], struct error *err)
 {
-	digest_buf(p, len, digest);
 	char *tmp;
 	int fd;
-	if (store_tmpwrite(st->s, p, len, &tmp, &fd, err) < 0)
+	if (digest_buf(p, len, digest, err) < 0 || store_tmpwrite(st->s, p, len, &tmp, &fd, err) < 0)
 		return -1;
 	close(fd);
 	staging_add(st, tmp, digest);
