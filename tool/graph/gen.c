@@ -355,6 +355,16 @@ static void put_rules(struct gen *g, const char *strata)
 		}
 		return;
 	}
+	/* every source a depfile names is a prerequisite without recipe, for which Make searches its
+	   implicit rules; the built-in match-anything ones (%: %.c, %:: RCS/%,v...) chain through
+	   dozens of candidates per file (230-320 ms of a 1,000-step no-change run). Cancelled once
+	   per Make run: the suffix rules a larger Makefile relies on (%.o: %.c...) stay. */
+	buf_puts(b, "ifndef strata_no_match_anything\nstrata_no_match_anything := 1\n"
+		    "%:: %,v\n%:: RCS/%,v\n%:: RCS/%\n%:: s.%\n%:: SCCS/s.%\n");
+	static const char *const sfx[] = {"o", "c", "cc", "C", "cpp", "p", "f", "F", "m", "r", "s", "S", "mod", "sh"};
+	for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++)
+		buf_printf(b, "%%: %%.%s\n", sfx[i]);
+	buf_puts(b, "endif\n");
 	buf_printf(b, "strata_bin := %s\n"
 		      "ifeq ($(V),1)\nstrata_q :=\nstrata_say := @:\nelse\nstrata_q := @\nstrata_say := @echo\nendif\n"
 		      ".DELETE_ON_ERROR:\n.PHONY: strata-force\nstrata-force:\n\n",
