@@ -12,6 +12,7 @@ _strata() {
 	local opts=
 	case $cmd in
 	build) opts="-f --file -t --tag --build-arg --target --platform --no-cache --label --keep-modes --pull --network --secret --drop-volatile --compression --compression-level --allow-foreign-deflate -o --output --iidfile --progress -q --quiet --help" ;;
+	gen) opts="--make --ninja --builddir --input --layer-jobs -f --file -t --tag --build-arg --target --platform --label --keep-modes --network --secret --drop-volatile --compression --compression-level --allow-foreign-deflate -o --output --help" ;;
 	run) opts="--rm --network -e --env -v --volume --help" ;;
 	parse) opts="--dump --json --context --build-arg --target --platform --help" ;;
 	images) opts="-q --quiet --no-trunc --format --help" ;;

@@ -42,6 +42,7 @@ struct build_opts {
 	const char **labels;        /* --label K=V: set on the target image */
 	size_t nlabels;
 	struct compression compression; /* --compression, --compression-level (zero: gzip 6) */
+	bool allow_foreign_deflate;     /* --allow-foreign-deflate (set process-wide by the command; kept for strata gen) */
 	/* one step (the graph back ends): build_run and build_keys go only up to step stop_step of
 	   stage stop_stage (-1: its FROM), each step before it a cache hit; that step's key goes to
 	   stop_key when set (KEY_HEX bytes), and build_run's digest is the image after it */

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "build.h"
+#include "buildflags.h"
 #include "cmd.h"
 #include "compress.h"
 #include "error.h"
@@ -27,34 +28,15 @@ static const char usage[] =
 	"  -f, --file FILE|-        the Dockerfile (default CONTEXT/Dockerfile, else CONTEXT/Containerfile;\n"
 	"                           a FILE not found as given is looked up in CONTEXT; - reads standard input)\n"
 	"  -t, --tag NAME[:TAG]     name the image in the store (repeatable)\n"
-	"      --build-arg K[=V]    set a build arg (repeatable; K alone takes $K)\n"
-	"      --target STAGE       build this stage and what it needs\n"
-	"      --platform OS/ARCH   the target platform (default: the host's)\n"
 	"      --no-cache           rebuild every step\n"
-	"      --label K=V          set a label on the image (repeatable)\n"
-	"      --keep-modes         keep the context's file modes as they are (docker's way) instead of\n"
-	"                           normalising them to 0644/0755 as git does\n"
+	BUILDFLAG_USAGE
 	"      --pull=never         use the store's images only (the only choice until registries exist)\n"
-	"      --network MODE       RUN's network: default (outbound through slirp4netns),\n"
-	"                           none or host\n"
-	"      --secret id=ID,src=FILE|env=VAR\n"
-	"                           a secret for RUN --mount=type=secret (never stored)\n"
-	"      --drop-volatile      leave out of RUN layers what records when a command ran (apt/dpkg\n"
-	"                           logs and caches, ldconfig's aux-cache, *-old backups) and set the\n"
-	"                           source times in .pyc files to the epoch\n"
 	"  -o, --output DEST        also write the image to DEST (repeatable): oci:DIR[:TAG],\n"
 	"                           oci-archive:FILE|-, docker-archive:FILE|-, or docker's\n"
 	"                           type=oci|docker|tar|local,dest=PATH\n"
 	"      --iidfile FILE       write the image ID to FILE\n"
 	"      --progress MODE      auto (tty on a terminal, else plain), plain, tty or quiet\n"
 	"  -q, --quiet              no progress; print the image ID only\n"
-	"      --compression gzip|zstd|none\n"
-	"                           how layers are compressed (default gzip)\n"
-	"      --compression-level N\n"
-	"                           gzip 1-9 (default 6), zstd 1-19 (default 3)\n"
-	"      --allow-foreign-deflate\n"
-	"                           go on when this machine's deflate fails the self-test (its blob\n"
-	"                           digests will differ from other machines')\n"
 	"  CONTEXT - reads the context as a tar from standard input\n";
 
 /* standard input as bytes (for -f -); NULL with *len 0 when empty */
@@ -136,43 +118,34 @@ static char *stdin_context(struct store **s)
 
 int cmd_build(int argc, char **argv)
 {
-	enum { BUILD_ARG = 256, TARGET, PLATFORM, NO_CACHE, NETWORK, IIDFILE, PROGRESS, PULL, LABEL, KEEP_MODES, SECRET, ALLOW_FOREIGN, COMPRESSION, COMPRESSION_LEVEL };
-	enum { DROP_VOLATILE = 1024 }; /* its own line: the list above grows with every flag */
+	enum { NO_CACHE = 256, IIDFILE, PROGRESS, PULL };
 	static const struct option opts[] = {
 		{"file", required_argument, NULL, 'f'},
 		{"tag", required_argument, NULL, 't'},
-		{"build-arg", required_argument, NULL, BUILD_ARG},
-		{"target", required_argument, NULL, TARGET},
-		{"platform", required_argument, NULL, PLATFORM},
 		{"no-cache", no_argument, NULL, NO_CACHE},
-		{"network", required_argument, NULL, NETWORK},
-		{"secret", required_argument, NULL, SECRET},
-		{"drop-volatile", no_argument, NULL, DROP_VOLATILE},
 		{"output", required_argument, NULL, 'o'},
 		{"iidfile", required_argument, NULL, IIDFILE},
 		{"progress", required_argument, NULL, PROGRESS},
 		{"pull", optional_argument, NULL, PULL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
-		{"label", required_argument, NULL, LABEL},
-		{"keep-modes", no_argument, NULL, KEEP_MODES},
-		{"allow-foreign-deflate", no_argument, NULL, ALLOW_FOREIGN},
-		{"compression", required_argument, NULL, COMPRESSION},
-		{"compression-level", required_argument, NULL, COMPRESSION_LEVEL},
+		BUILDFLAG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct arena *a = arena_new();
 	struct build_opts o = {0};
-	struct strv tags, outs, labels;
-	strv_init(&labels, a);
+	struct strv tags, outs;
+	struct buildflags bf;
+	buildflags_init(&bf, a);
 	strv_init(&tags, a);
 	strv_init(&outs, a);
 	env_init(&o.build_args, a);
 	const char *iidfile = NULL, *progress = "auto";
-	char platform[PLATFORM_MAX];
 	struct error err = {0};
 	int c;
 	while ((c = cmd_getopt(argc, argv, "f:t:o:q", opts, usage)) != -1) {
+		if (buildflags_take(&bf, &o, c, optarg))
+			continue;
 		switch (c) {
 		case 'h':
 			arena_free(a);
@@ -200,55 +173,8 @@ int cmd_build(int argc, char **argv)
 		case 'q':
 			o.quiet = true;
 			break;
-		case BUILD_ARG:
-			build_arg_set(&o.build_args, optarg);
-			break;
-		case TARGET:
-			o.target = optarg;
-			break;
-		case PLATFORM:
-			if (platform_normalize(optarg, platform, &err) < 0)
-				fatal("%s", err.msg);
-			o.platform = platform;
-			break;
 		case NO_CACHE:
 			o.no_cache = true;
-			break;
-		case ALLOW_FOREIGN:
-			cmd_compression_flag("allow-foreign-deflate", NULL, &o.compression);
-			break;
-		case COMPRESSION:
-			cmd_compression_flag("compression", optarg, &o.compression);
-			break;
-		case COMPRESSION_LEVEL:
-			cmd_compression_flag("compression-level", optarg, &o.compression);
-			break;
-		case LABEL:
-			if (!*optarg || *optarg == '=')
-				fatal("build: --label needs KEY=VALUE, not '%s'", optarg);
-			strv_push(&labels, optarg);
-			break;
-		case KEEP_MODES:
-			o.keep_modes = true;
-			break;
-		case SECRET: {
-			struct run_secret sec;
-			struct error serr;
-			if (run_secret_parse(a, optarg, &sec, &serr) < 0)
-				fatal("build: %s", serr.msg);
-			struct run_secret *ns = arena_alloc(a, (o.nsecrets + 1) * sizeof *ns);
-			if (o.nsecrets)
-				memcpy(ns, o.secrets, o.nsecrets * sizeof *ns);
-			ns[o.nsecrets++] = sec;
-			o.secrets = ns;
-			break;
-		}
-		case DROP_VOLATILE:
-			o.drop_volatile = true;
-			break;
-		case NETWORK:
-			if (sandbox_net_parse(optarg, &o.network) < 0)
-				fatal("build: --network must be default, none or host, not '%s'", optarg);
 			break;
 		case IIDFILE:
 			iidfile = optarg;
@@ -308,14 +234,11 @@ int cmd_build(int argc, char **argv)
 	} else {
 		o.file = dockerfile = find_dockerfile(o.file, o.context);
 	}
-	if (compress_level(&o.compression, &err) < 0)
-		fatal("%s", err.msg);
+	buildflags_done(&bf, &o);
 	o.tags = (const char **)tags.v;
 	o.ntags = tags.n;
 	o.outputs = (const char **)outs.v;
 	o.noutputs = outs.n;
-	o.labels = (const char **)labels.v;
-	o.nlabels = labels.n;
 	o.output = transport_export;
 	o.progress = !strcmp(progress, "quiet") ? PROGRESS_QUIET
 		     : !strcmp(progress, "tty") || (!strcmp(progress, "auto") && isatty(2)) ? PROGRESS_TTY

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buildflags.h"
 #include "cmd.h"
 #include "error.h"
 #include "graph.h"
@@ -25,9 +26,7 @@ static void gen_usage(FILE *f)
 	      "      --layer-jobs N       at most N steps write layers at once (default: the CPU count)\n"
 	      "  -f, --file FILE          the Dockerfile (default CONTEXT/Dockerfile)\n"
 	      "  -t, --tag NAME[:TAG]     name the image in the store (repeatable)\n"
-	      "      --build-arg K[=V]    set a build arg (repeatable; K alone takes $K)\n"
-	      "      --target STAGE       build this stage and what it needs\n"
-	      "      --platform OS/ARCH   the target platform (default: the host's)\n"
+	      BUILDFLAG_USAGE
 	      "  -o, --output DEST        also write the image to DEST: oci:DIR[:TAG],\n"
 	      "                           oci-archive:FILE, docker-archive:FILE (repeatable)\n",
 	      f);
@@ -35,7 +34,7 @@ static void gen_usage(FILE *f)
 
 int cmd_gen(int argc, char **argv)
 {
-	enum { MAKE = 256, NINJA, BUILDDIR, INPUT, LAYER_JOBS, BUILD_ARG, TARGET, PLATFORM, HELP };
+	enum { MAKE = 256, NINJA, BUILDDIR, INPUT, LAYER_JOBS, HELP };
 	static const struct option opts[] = {
 		{"make", required_argument, NULL, MAKE},
 		{"ninja", required_argument, NULL, NINJA},
@@ -44,16 +43,16 @@ int cmd_gen(int argc, char **argv)
 		{"layer-jobs", required_argument, NULL, LAYER_JOBS},
 		{"file", required_argument, NULL, 'f'},
 		{"tag", required_argument, NULL, 't'},
-		{"build-arg", required_argument, NULL, BUILD_ARG},
-		{"target", required_argument, NULL, TARGET},
-		{"platform", required_argument, NULL, PLATFORM},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, HELP},
+		BUILDFLAG_OPTIONS,
 		{NULL, 0, NULL, 0},
 	};
 	struct arena *a = arena_new();
 	struct graph_opts o = {0};
 	struct strv tags, outs, inputs;
+	struct buildflags bf;
+	buildflags_init(&bf, a);
 	strv_init(&tags, a);
 	strv_init(&outs, a);
 	strv_init(&inputs, a);
@@ -63,6 +62,8 @@ int cmd_gen(int argc, char **argv)
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "f:t:o:h", opts, NULL)) != -1) {
+		if (buildflags_take(&bf, &o.b, c, optarg))
+			continue;
 		switch (c) {
 		case MAKE:
 		case NINJA:
@@ -94,15 +95,6 @@ int cmd_gen(int argc, char **argv)
 		case 'o':
 			strv_push(&outs, optarg);
 			break;
-		case BUILD_ARG:
-			build_arg_set(&o.b.build_args, optarg);
-			break;
-		case TARGET:
-			o.b.target = optarg;
-			break;
-		case PLATFORM:
-			o.b.platform = optarg;
-			break;
 		case 'h':
 		case HELP:
 			gen_usage(stdout);
@@ -118,6 +110,7 @@ int cmd_gen(int argc, char **argv)
 		return 2;
 	}
 	o.b.context = argv[optind];
+	buildflags_done(&bf, &o.b);
 	o.b.tags = (const char **)tags.v;
 	o.b.ntags = tags.n;
 	o.b.outputs = (const char **)outs.v;

@@ -4,7 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compress.h"
 #include "error.h"
+#include "runmount.h"
+#include "sandbox.h"
 #include "util.h"
 
 static json_t *strs(const char **v, size_t n)
@@ -34,6 +37,23 @@ int spec_write(const char *dir, const struct build_opts *o, long long epoch, str
 	json_object_set_new(j, "target", o->target ? json_string(o->target) : json_null());
 	json_object_set_new(j, "platform", o->platform ? json_string(o->platform) : json_null());
 	json_object_set_new(j, "epoch", json_integer(epoch));
+	json_object_set_new(j, "labels", strs(o->labels, o->nlabels));
+	json_object_set_new(j, "keep_modes", json_boolean(o->keep_modes));
+	json_object_set_new(j, "drop_volatile", json_boolean(o->drop_volatile));
+	json_object_set_new(j, "network", json_integer(o->network));
+	json_object_set_new(j, "compression", json_string(compress_name(o->compression.method)));
+	json_object_set_new(j, "compression_level", json_integer(o->compression.level));
+	json_object_set_new(j, "allow_foreign_deflate", json_boolean(o->allow_foreign_deflate));
+	/* the secrets' sources, never their values */
+	json_t *secrets = json_array();
+	for (size_t i = 0; i < o->nsecrets; i++) {
+		json_t *sj = json_array();
+		json_array_append_new(sj, json_string(o->secrets[i].id));
+		json_array_append_new(sj, o->secrets[i].src ? json_string(o->secrets[i].src) : json_null());
+		json_array_append_new(sj, o->secrets[i].env ? json_string(o->secrets[i].env) : json_null());
+		json_array_append_new(secrets, sj);
+	}
+	json_object_set_new(j, "secrets", secrets);
 	char *text = json_dumps(j, JSON_SORT_KEYS | JSON_INDENT(1));
 	json_decref(j);
 	char *path = xasprintf("%s/spec.json", dir);
@@ -87,6 +107,32 @@ int spec_read(struct arena *a, const char *dir, struct build_opts *o, long long 
 			env_set(&o->build_args, k, json_string_value(json_array_get(kv, 1)));
 	}
 	*epoch = json_integer_value(json_object_get(j, "epoch"));
+	o->nlabels = list(a, j, "labels", &o->labels);
+	o->keep_modes = json_is_true(json_object_get(j, "keep_modes"));
+	o->drop_volatile = json_is_true(json_object_get(j, "drop_volatile"));
+	o->network = (enum sandbox_net)json_integer_value(json_object_get(j, "network"));
+	o->allow_foreign_deflate = json_is_true(json_object_get(j, "allow_foreign_deflate"));
+	o->compression.level = (int)json_integer_value(json_object_get(j, "compression_level"));
+	const char *cm = json_string_value(json_object_get(j, "compression"));
+	struct error cerr;
+	if (cm && compress_parse(cm, &o->compression.method, &cerr) < 0) {
+		err_set(err, "%s/spec.json: %s (run strata gen again)", dir, cerr.msg);
+		json_decref(j);
+		return -1;
+	}
+	json_t *secrets = json_object_get(j, "secrets");
+	size_t n = json_array_size(secrets);
+	struct run_secret *sec = arena_alloc(a, (n + 1) * sizeof *sec);
+	for (i = 0; i < n; i++) {
+		json_t *sj = json_array_get(secrets, i);
+		const char *id = json_string_value(json_array_get(sj, 0));
+		const char *src = json_string_value(json_array_get(sj, 1));
+		const char *env = json_string_value(json_array_get(sj, 2));
+		sec[i] = (struct run_secret){.id = arena_strdup(a, id ? id : ""), .src = src ? arena_strdup(a, src) : NULL,
+					     .env = env ? arena_strdup(a, env) : NULL};
+	}
+	o->secrets = sec;
+	o->nsecrets = n;
 	json_decref(j);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "copy.h"
 #include "error.h"
 #include "key.h"
@@ -208,6 +209,8 @@ int graph_step(enum graph_verb v, const char *dir, const char *id, bool make, st
 	if (spec_read(c.a, dir, &b, &epoch, err) < 0)
 		goto out;
 	c.b = &b;
+	if (b.allow_foreign_deflate)
+		compress_allow_foreign(1);
 	/* the epoch gen saw, whatever this process's environment says */
 	char ep[32];
 	snprintf(ep, sizeof ep, "%lld", epoch);
