@@ -767,6 +767,40 @@ out:
 	return r;
 }
 
+int build_layer(const struct build_opts *o, char *key, struct error *err)
+{
+	struct bctx b = {.a = arena_new()};
+	struct copy_src *src = NULL;
+	struct image im = {0};
+	struct step *s = NULL;
+	int r = -1;
+	if (begin(&b, o, false, err) < 0)
+		goto out;
+	s = o->stop && o->stop_step >= 0 ? &b.p->stages[o->stop_stage].steps[o->stop_step] : NULL;
+	if (!s || (s->instr != I_COPY && s->instr != I_ADD) || s->from_stage >= 0 || s->from_image ||
+	    s->needs_parent || s->args[s->nargs - 1][0] != '/') {
+		err_set(err, "step %d.%d is no COPY --link from the context to an absolute path", o->stop_stage,
+			o->stop_step + 1);
+		goto out;
+	}
+	const struct stage *st = &b.p->stages[o->stop_stage];
+	image_scratch(&im, st->platform ? st->platform : b.p->platform);
+	if (collect_sources(&b, b.a, s, &src, NULL, NULL, err) < 0)
+		goto out;
+	struct exec x = {.a = b.a, .s = b.s, .step = s, .img = &im, .src = src, .tmpdir = b.tmpdir,
+			 .epoch = b.epoch, .run = &b.run, .compression = &o->compression, .layer_key = key};
+	r = exec_copy(&x, err);
+out:
+	if (r < 0 && s)
+		step_err(s, b.p->df->path, err);
+	if (im.config)
+		image_free(&im);
+	copy_free(src);
+	end(&b);
+	arena_free(b.a);
+	return r;
+}
+
 int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *err)
 {
 	struct bctx b = {.a = arena_new()};

@@ -38,21 +38,27 @@ const struct executor *exec_find(enum instr instr)
 	return NULL;
 }
 
-int exec_add_layer(struct exec *x, struct layer_entry *e, size_t n, struct error *err)
+int exec_write_layer(struct exec *x, struct layer_entry *e, size_t n, struct layer_digests *d, struct error *err)
 {
 	char *tmp;
 	int fd;
 	if (store_tmpfile(x->s, &tmp, &fd, err) < 0)
 		return -1;
-	struct layer_digests d;
-	int r = layer_write(e, n, x->epoch, x->compression, fd, &d, err);
+	int r = layer_write(e, n, x->epoch, x->compression, fd, d, err);
 	if (r < 0) {
 		close(fd);
 		unlink(tmp);
 	} else {
-		r = store_blob_commit(x->s, tmp, fd, d.digest, err);
+		r = store_blob_commit(x->s, tmp, fd, d->digest, err);
 	}
 	free(tmp);
+	return r;
+}
+
+int exec_add_layer(struct exec *x, struct layer_entry *e, size_t n, struct error *err)
+{
+	struct layer_digests d;
+	int r = exec_write_layer(x, e, n, &d, err);
 	if (r == 0)
 		image_add_layer(x->img, &d);
 	return r;

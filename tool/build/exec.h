@@ -16,6 +16,7 @@ struct arena;
 struct copy_src;
 struct error;
 struct image;
+struct layer_digests;
 struct layer_entry;
 struct run_opts;
 struct step;
@@ -33,6 +34,8 @@ struct exec {
 	long long epoch;            /* SOURCE_DATE_EPOCH of the layer contract */
 	const struct run_opts *run; /* RUN: the build's network, secrets and output settings */
 	const struct compression *compression; /* how layers are compressed (--compression) */
+	char *layer_key;            /* out, when set: a COPY whose layer needs no parent puts the key of
+	                               that layer alone here (KEY_HEX bytes), else "" */
 };
 
 struct executor {
@@ -44,5 +47,7 @@ struct executor {
 const struct executor *exec_find(enum instr instr);
 /* write entries as a layer blob into the store and append it to x->img */
 int exec_add_layer(struct exec *x, struct layer_entry *e, size_t n, struct error *err);
+/* write entries as a layer blob into the store, its digests into d (x->img untouched) */
+int exec_write_layer(struct exec *x, struct layer_entry *e, size_t n, struct layer_digests *d, struct error *err);
 
 #endif

@@ -1,6 +1,7 @@
 #include "exec_copy.h"
 
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,11 @@
 #include "expand.h"
 #include "history.h"
 #include "image.h"
+#include "key.h"
 #include "layer.h"
 #include "plan.h"
 #include "rootfs.h"
+#include "store.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -107,6 +110,63 @@ static char *abs_path(struct arena *a, struct image *im, const char *p)
 	return arena_printf(a, "%s%s%s", wd, wd[strlen(wd) - 1] == '/' ? "" : "/", p);
 }
 
+/* the key of a layer that needs no parent: what it is made of (the sources' hash, the flags, the
+   resolved destination) and how it is written (epoch, compression), not the image below it */
+static void layer_key(struct exec *x, const char *dest, char out[KEY_HEX])
+{
+	const struct step *s = x->step;
+	struct key k;
+	key_init(&k);
+	key_str(&k, "copy-layer");
+	key_str(&k, KEY_VERSION);
+	key_str(&k, compress_name(x->compression->method));
+	struct error ignored;
+	key_u64(&k, (uint64_t)compress_level(x->compression, &ignored));
+	key_u64(&k, (uint64_t)x->epoch);
+	key_str(&k, instr_name(s->instr));
+	key_u64(&k, s->nflags);
+	for (size_t i = 0; i < s->nflags; i++) {
+		key_str(&k, s->flags[i].name);
+		key_str(&k, s->flags[i].value);
+	}
+	key_str(&k, dest);
+	copy_hash(x->src, &k);
+	key_final(&k, out);
+}
+
+/* the layer filed under lk (by an earlier build, or by the graph's own layer target): 1 and d,
+   0 when there is none or its blob is gone */
+static int layer_get(struct exec *x, const char *lk, struct layer_digests *d, struct error *err)
+{
+	char *text = NULL;
+	int r = store_result_get(x->s, lk, &text, err);
+	if (r <= 0)
+		return r;
+	json_t *j = json_loads(text, 0, NULL);
+	free(text);
+	const char *dg = json_string_value(json_object_get(j, "layer")), *id = json_string_value(json_object_get(j, "diff_id"));
+	json_t *size = json_object_get(j, "size");
+	r = 0;
+	if (dg && id && json_is_integer(size) && strlen(dg) < DIGEST_SIZE && strlen(id) < DIGEST_SIZE &&
+	    store_blob_has(x->s, dg)) {
+		snprintf(d->digest, DIGEST_SIZE, "%s", dg);
+		snprintf(d->diff_id, DIGEST_SIZE, "%s", id);
+		d->size = json_integer_value(size);
+		d->method = x->compression->method;
+		r = 1;
+	}
+	json_decref(j);
+	return r;
+}
+
+static int layer_put(struct exec *x, const char *lk, const struct layer_digests *d, struct error *err)
+{
+	char *text = xasprintf("{\"layer\":\"%s\",\"diff_id\":\"%s\",\"size\":%lld}\n", d->digest, d->diff_id, d->size);
+	int r = store_result_put(x->s, lk, text, err);
+	free(text);
+	return r;
+}
+
 int exec_copy(struct exec *x, struct error *err)
 {
 	const struct step *s = x->step;
@@ -135,15 +195,36 @@ int exec_copy(struct exec *x, struct error *err)
 		err_set(err, "invalid --chmod value '%s'", qname(d.chmod));
 		goto out;
 	}
-	struct layer_entry *e;
-	size_t n;
-	if (copy_entries(x->a, x->src, &d, &e, &n, err) < 0)
+	/* a layer that needs no parent (COPY --link from the context) is filed under a key of its
+	   own, so a changed step below it costs a lookup, and a graph can write it beside the chain */
+	char lk[KEY_HEX] = "";
+	bool own = !s->needs_parent && s->from_stage < 0 && !s->from_image && x->compression;
+	if (own)
+		layer_key(x, d.dest, lk);
+	if (x->layer_key)
+		snprintf(x->layer_key, KEY_HEX, "%s", lk);
+	struct layer_digests ld;
+	int got = own ? layer_get(x, lk, &ld, err) : 0;
+	if (got < 0)
 		goto out;
-	r = exec_add_layer(x, e, n, err);
-	/* the step key hashed the sources before they were written: a file changed in between
-	   would file new content under the old key */
-	if (r == 0)
-		r = copy_unchanged(x->src, err);
+	if (got) {
+		image_add_layer(x->img, &ld);
+		r = 0;
+	} else {
+		struct layer_entry *e;
+		size_t n;
+		if (copy_entries(x->a, x->src, &d, &e, &n, err) < 0)
+			goto out;
+		r = exec_write_layer(x, e, n, &ld, err);
+		/* the step key hashed the sources before they were written: a file changed in between
+		   would file new content under the old key */
+		if (r == 0)
+			r = copy_unchanged(x->src, err);
+		if (r == 0 && own)
+			r = layer_put(x, lk, &ld, err);
+		if (r == 0)
+			image_add_layer(x->img, &ld);
+	}
 	if (r == 0)
 		image_history(x->img, history_text(x->a, s, x->img), false, x->epoch);
 out:

@@ -304,10 +304,23 @@ static void gen_stage(struct gen *g, int si)
 		else if (s->from_image)
 			strv_add(&in, tag_file(g, s->from_image));
 		edge(g, node(g, si, i, "key"), "key", id, arena_printf(g->a, "KEY %s", where), &in, NULL, false);
+		/* a layer that needs no parent (COPY --link to an absolute path) is a target of its own
+		   beside the chain: it waits for nothing before it, and does not rerun when only a step
+		   below it changed; the step then only stacks it */
+		const char *layer = NULL;
+		if (src && !s->needs_parent && s->args[s->nargs - 1][0] == '/') {
+			layer = node(g, si, i, "layer");
+			strv_init(&in, g->a);
+			strv_push(&in, (char *)src);
+			strv_push(&in, (char *)stepf);
+			strv_push(&in, gc);
+			edge(g, layer, "layer", id, arena_printf(g->a, "LAYER %s", where), &in, NULL, true);
+		}
 		/* the result: the key decides it; the images it starts from only come first */
 		strv_init(&in, g->a);
 		strv_push(&in, (char *)node(g, si, i, "key"));
 		strv_push(&in, gc);
+		strv_add(&in, layer);
 		strv_init(&order, g->a);
 		strv_add(&order, i > 1 ? node(g, si, i - 1, "img") : st->base_stage >= 0 ? final_img(g, st->base_stage)
 											 : NULL);
@@ -344,8 +357,8 @@ static void put_rules(struct gen *g, const char *strata)
 		buf_printf(b, "strata_bin = %s\nstrata_dir = %s\n\n", strata, g->dir);
 		/* pools are global in Ninja: one per graph, so several graphs can be subninja'd */
 		buf_printf(b, "pool %s_layers\n  depth = %d\n\n", g->name, g->o->layer_jobs);
-		static const char *const verbs[] = {"hash", "key", "run", "image", "output"};
-		for (size_t i = 0; i < 5; i++) {
+		static const char *const verbs[] = {"hash", "key", "run", "image", "output", "layer"};
+		for (size_t i = 0; i < 6; i++) {
 			buf_printf(b, "rule strata_%s\n  command = $strata_bin step %s $strata_dir $id\n"
 				      "  description = STRATA $say\n  restat = 1\n",
 				   verbs[i], verbs[i]);

@@ -35,6 +35,7 @@ enum graph_verb {
 	GRAPH_RUN,      /* a step's result (a lookup when the store has it), into its image file */
 	GRAPH_IMAGE,    /* the target image: tags, and its manifest digest into the image file */
 	GRAPH_OUTPUT,   /* one -o destination */
+	GRAPH_LAYER,    /* the layer alone of a step that needs no parent (COPY --link) */
 };
 
 /* run one command of the graph in builddir on node id ("STAGE.STEP", an output's number);

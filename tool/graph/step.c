@@ -198,7 +198,7 @@ static char *read_line(const char *path)
 
 int graph_step(enum graph_verb v, const char *dir, const char *id, bool make, struct error *err)
 {
-	static const char *const verbs[] = {"hash", "key", "run", "image", "output"};
+	static const char *const verbs[] = {"hash", "key", "run", "image", "output", "layer"};
 	struct stepctx c = {.dir = dir, .id = id, .make = make};
 	c.a = arena_new();
 	struct build_opts b;
@@ -220,7 +220,7 @@ int graph_step(enum graph_verb v, const char *dir, const char *id, bool make, st
 	const char *node = NULL, *content = NULL;
 	char md[72], key[KEY_HEX];
 	struct plan *plan;
-	if (v == GRAPH_HASH || v == GRAPH_KEY || v == GRAPH_RUN) {
+	if (v == GRAPH_HASH || v == GRAPH_KEY || v == GRAPH_RUN || v == GRAPH_LAYER) {
 		if (parse_id(id, &b.stop_stage, &b.stop_step, err) < 0)
 			goto out;
 		b.stop = true;
@@ -259,6 +259,15 @@ int graph_step(enum graph_verb v, const char *dir, const char *id, bool make, st
 		if (build_run(&b, md, err) < 0)
 			goto out;
 		content = arena_printf(c.a, "%s\n", key);
+		break;
+	}
+	case GRAPH_LAYER: {
+		node = arena_printf(c.a, "%s/%s.layer", dir, id);
+		char lk[KEY_HEX];
+		slot = take_slot(dir);
+		if (build_layer(&b, lk, err) < 0)
+			goto out;
+		content = arena_printf(c.a, "%s\n", lk);
 		break;
 	}
 	case GRAPH_IMAGE:
