@@ -49,7 +49,15 @@ graph_suite() {
 	sleep 0.01
 	touch ctx/a.txt ctx/dir ctx/dir/one
 	g_build
-	[ "$(g_verbs)" = hash ] && ok "$tool-touch" || fail "$tool-touch" "ran: $(tr '\n' ' ' <"$T/log" 2>/dev/null)"
+	# Make settles the graph's mtimes afterwards (one process, no step), so that make -q agrees
+	want=hash
+	[ "$tool" = make ] && want="hash settle"
+	[ "$(g_verbs)" = "$want" ] && ok "$tool-touch" || fail "$tool-touch" "ran: $(tr '\n' ' ' <"$T/log" 2>/dev/null)"
+	if [ "$tool" = make ]; then
+		make -q -f "$gfile" && ok make-q-after-touch || fail make-q-after-touch "make -q says there is work"
+	else
+		ninja -n -f "$gfile" | grep -q 'no work to do' && ok ninja-n-after-touch || fail ninja-n-after-touch "$(ninja -n -f "$gfile" | head -3)"
+	fi
 	g_build
 	[ ! -s "$T/log" ] && ok "$tool-touch-noop" || fail "$tool-touch-noop" "ran: $(tr '\n' ' ' <"$T/log")"
 
@@ -79,7 +87,9 @@ graph_suite() {
 	# gc rewrites a file every step depends on: each step looks its result up again
 	$S gc >/dev/null 2>&1
 	g_build
-	[ "$(g_verbs)" = "hit run" ] && ok "$tool-gc" || fail "$tool-gc" "ran: $(tr '\n' ' ' <"$T/log" 2>/dev/null)"
+	want="hit run"
+	[ "$tool" = make ] && want="hit run settle"
+	[ "$(g_verbs)" = "$want" ] && ok "$tool-gc" || fail "$tool-gc" "ran: $(tr '\n' ' ' <"$T/log" 2>/dev/null)"
 
 	# an invalid edit fails the regeneration with the position and keeps the previous graph
 	cp "$gfile" "$T/graph.before"

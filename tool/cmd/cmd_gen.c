@@ -138,6 +138,8 @@ static void step_usage(FILE *f)
 	      "  output DIR N    write the image to the Nth -o destination\n"
 	      "  layer DIR ID    write the layer alone of a COPY --link (it needs no parent) into the\n"
 	      "                  store, its key into DIR/ID.layer; the step's run then finds it\n"
+	      "  settle DIR -    Make: after a build, move the graph's files' mtimes up to their stamps\n"
+	      "                  so that `make -q` agrees with make (a source touched, nothing rewritten)\n"
 	      "  -m              Make: also touch the node's .stamp, name it in the depfile\n"
 	      "  STRATA_GRAPH_LOG=FILE appends one line per command (and per executed or cached step)\n",
 	      f);
@@ -145,7 +147,7 @@ static void step_usage(FILE *f)
 
 int cmd_step(int argc, char **argv)
 {
-	static const char *const verbs[] = {"hash", "key", "run", "image", "output", "layer"};
+	static const char *const verbs[] = {"hash", "key", "run", "image", "output", "layer", "settle"};
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		step_usage(stdout);
 		return 0;

@@ -36,6 +36,7 @@ enum graph_verb {
 	GRAPH_IMAGE,    /* the target image: tags, and its manifest digest into the image file */
 	GRAPH_OUTPUT,   /* one -o destination */
 	GRAPH_LAYER,    /* the layer alone of a step that needs no parent (COPY --link) */
+	GRAPH_SETTLE,   /* Make: nodes' mtimes up to their stamps once all is built (make -q agrees) */
 };
 
 /* run one command of the graph in builddir on node id ("STAGE.STEP", an output's number);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,9 +197,103 @@ static char *read_line(const char *path)
 	return t;
 }
 
+static int mtime_of(const char *path, struct timespec *t)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	*t = st.st_mtim;
+	return 0;
+}
+
+static bool later(struct timespec a, struct timespec b)
+{
+	return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec > b.tv_nsec);
+}
+
+static int set_mtime(const char *path, struct timespec t, struct error *err)
+{
+	struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, t};
+	if (utimensat(AT_FDCWD, path, ts, 0) < 0)
+		return err_sys(err, "%s", path);
+	return 0;
+}
+
+/* D/settle.list, one edge a line in build order: STAMP NODE PREREQUISITE... (STAMP "-": NODE has
+   its own recipe). Each node gets at least its stamp's mtime, and each stamp the newest of the
+   nodes before it, unless another prerequisite (a source, the gc file) is newer than the stamp:
+   that one must still make it run. Only files this graph wrote are moved, never a source. */
+static int settle(struct arena *a, const char *dir, struct error *err)
+{
+	char *path = arena_printf(a, "%s/settle.list", dir);
+	size_t len;
+	char *text = read_file(path, &len);
+	if (!text)
+		return err_sys(err, "%s (run strata gen again)", path);
+	struct hsearch_data h = {0};
+	int r = -1;
+	size_t lines = 1;
+	for (char *c = text; *c; c++)
+		lines += *c == '\n';
+	if (!hcreate_r(lines * 2 + 16, &h)) {
+		err_sys(err, "hcreate");
+		goto out;
+	}
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		char *save, *stamp = strtok_r(line, " ", &save), *node = strtok_r(NULL, " ", &save);
+		if (!stamp || !node)
+			continue;
+		if (!strcmp(stamp, "-"))
+			stamp = node;
+		struct timespec sm, nm;
+		if (mtime_of(stamp, &sm) < 0 || mtime_of(node, &nm) < 0)
+			continue;
+		struct timespec want = sm;
+		bool other_newer = false;
+		for (char *p; (p = strtok_r(NULL, " ", &save));) {
+			ENTRY q = {.key = p}, *e;
+			struct timespec pm;
+			if (hsearch_r(q, FIND, &e, &h) && e) {
+				struct timespec *t = e->data;
+				if (later(*t, want))
+					want = *t;
+			} else if (mtime_of(p, &pm) == 0 && later(pm, sm)) {
+				other_newer = true;
+			}
+		}
+		if (!other_newer && later(want, sm)) {
+			if (set_mtime(stamp, want, err) < 0)
+				goto out;
+			sm = want;
+		}
+		if (later(sm, nm)) {
+			if (set_mtime(node, sm, err) < 0)
+				goto out;
+			nm = sm;
+		}
+		struct timespec *t = arena_alloc(a, sizeof *t);
+		*t = nm;
+		ENTRY add = {.key = node, .data = t}, *e;
+		if (!hsearch_r(add, ENTER, &e, &h)) {
+			err_sys(err, "hsearch");
+			goto out;
+		}
+		((ENTRY *)e)->data = t;
+	}
+	r = 0;
+out:
+	hdestroy_r(&h);
+	/* the table points into text: freed last */
+	free(text);
+	return r;
+}
+
 int graph_step(enum graph_verb v, const char *dir, const char *id, bool make, struct error *err)
 {
-	static const char *const verbs[] = {"hash", "key", "run", "image", "output", "layer"};
+	static const char *const verbs[] = {"hash", "key", "run", "image", "output", "layer", "settle"};
 	struct stepctx c = {.dir = dir, .id = id, .make = make};
 	c.a = arena_new();
 	struct build_opts b;
@@ -228,6 +323,10 @@ int graph_step(enum graph_verb v, const char *dir, const char *id, bool make, st
 	}
 	log_verb(verbs[v], id);
 	switch (v) {
+	case GRAPH_SETTLE:
+		if (settle(c.a, dir, err) < 0 || (make && touch(arena_printf(c.a, "%s/settle.stamp", dir), err) < 0))
+			goto out;
+		break;
 	case GRAPH_HASH:
 		node = arena_printf(c.a, "%s/%s.src", dir, id);
 		c.depfile_target = make ? arena_printf(c.a, "%s.stamp", node) : node;
