@@ -1,6 +1,7 @@
 #!/bin/sh
-# checks: 12
-# a COPY --link (its layer needs no parent) is a layer target of its own beside the chain, through
+# checks: 14
+# a COPY --link, and a COPY right after FROM scratch (their layers need no parent), are layer
+# targets of their own beside the chain, through
 # Make and Ninja: it depends on no earlier step (it even runs when the step before it fails), an
 # edit that changes only an earlier step does not rerun it (the step then only stacks the layer
 # it wrote), and every image is strata build's
@@ -26,6 +27,8 @@ for tool in make ninja; do
 	$S gen --$tool $f ctx >out 2>&1 && run >out 2>&1 && grep -q '^layer 0.2$' log && ok "$tool-link-build" ||
 		fail "$tool-link-build" "$(tail -c 300 out) $(tr '\n' ' ' <log 2>/dev/null)"
 	digest digest
+	# the COPY right after FROM scratch has one too
+	grep -q '^layer 0.1$' log && ok "$tool-after-scratch-layer" || fail "$tool-after-scratch-layer" "ran $(tr '\n' ' ' <log 2>/dev/null)"
 	# the layer target's inputs: its sources, its step, the store's gc file; nothing of step 0.1
 	if [ $tool = make ]; then deps=$(grep '^\.strata/g.make/0\.2\.layer\.stamp:' $f); else deps=$(ninja -f $f -t query .strata/$f/0.2.layer | sed -n '/input:/,/outputs:/p'); fi
 	[ -n "$deps" ] && ! echo "$deps" | grep -q '0\.1\.' && ok "$tool-link-no-parent-input" || fail "$tool-link-no-parent-input" "$deps"
@@ -34,7 +37,7 @@ for tool in make ninja; do
 	rm -f log
 	run >out 2>&1
 	got=$(sed -n 's/^exec //p' log 2>/dev/null | sort | tr '\n' ' ')
-	! grep -q '^layer' log && [ "$got" = "0.1 0.2 0.3 " ] && ok "$tool-link-earlier-change" ||
+	! grep -q '^layer 0.2' log && [ "$got" = "0.1 0.2 0.3 " ] && ok "$tool-link-earlier-change" ||
 		fail "$tool-link-earlier-change" "ran $(tr '\n' ' ' <log 2>/dev/null)"
 	digest digest-after-change
 	# the step before it fails: the layer is written all the same (it waits for nothing)

@@ -777,13 +777,16 @@ int build_layer(const struct build_opts *o, char *key, struct error *err)
 	if (begin(&b, o, false, err) < 0)
 		goto out;
 	s = o->stop && o->stop_step >= 0 ? &b.p->stages[o->stop_stage].steps[o->stop_step] : NULL;
-	if (!s || (s->instr != I_COPY && s->instr != I_ADD) || s->from_stage >= 0 || s->from_image ||
-	    s->needs_parent || s->args[s->nargs - 1][0] != '/') {
-		err_set(err, "step %d.%d is no COPY --link from the context to an absolute path", o->stop_stage,
-			o->stop_step + 1);
+	const struct stage *st = &b.p->stages[o->stop_stage];
+	/* the layer alone is the step's own layer when the step needs no parent, or when the parent
+	   is FROM scratch */
+	bool alone = s && (!s->needs_parent || (o->stop_step == 0 && st->base_stage < 0 && !strcmp(st->base, "scratch")));
+	if (!s || (s->instr != I_COPY && s->instr != I_ADD) || s->from_stage >= 0 || s->from_image || !alone ||
+	    s->args[s->nargs - 1][0] != '/') {
+		err_set(err, "step %d.%d is no COPY from the context to an absolute path that needs no parent",
+			o->stop_stage, o->stop_step + 1);
 		goto out;
 	}
-	const struct stage *st = &b.p->stages[o->stop_stage];
 	image_scratch(&im, st->platform ? st->platform : b.p->platform);
 	if (collect_sources(&b, b.a, s, &src, NULL, NULL, err) < 0)
 		goto out;

@@ -68,9 +68,10 @@ int build_plan(const struct build_opts *o, struct arena *a, struct plan **out, s
    0 or -1 with err (positioned at the step) */
 int build_sources(const struct build_opts *o, int (*fn)(const struct copy_src *src, void *ctx, struct error *err),
 		  void *ctx, struct error *err);
-/* the layer of step stop_stage.stop_step alone, a COPY --link (ADD --link) from the context to an
-   absolute path: written into the store and filed under its layer key (into key, KEY_HEX bytes),
-   which the step itself then finds, whatever the image below it; 0 or -1 with err */
+/* the layer of step stop_stage.stop_step alone, a COPY/ADD from the context to an absolute path
+   that needs no parent (--link, or the first step after FROM scratch): written into the store and
+   filed under its layer key (into key, KEY_HEX bytes), which the step itself then finds, whatever
+   the image below it; 0 or -1 with err */
 int build_layer(const struct build_opts *o, char *key, struct error *err);
 /* build; the front end dies with a position on a bad Dockerfile, the rest returns -1 with err;
    the target's manifest digest goes to out */

@@ -195,10 +195,12 @@ int exec_copy(struct exec *x, struct error *err)
 		err_set(err, "invalid --chmod value '%s'", qname(d.chmod));
 		goto out;
 	}
-	/* a layer that needs no parent (COPY --link from the context) is filed under a key of its
-	   own, so a changed step below it costs a lookup, and a graph can write it beside the chain */
+	/* a layer that needs no parent (COPY --link from the context, or a COPY onto no layers) is
+	   filed under a key of its own, so a changed step below it costs a lookup, and a graph can write it beside the chain */
 	char lk[KEY_HEX] = "";
-	bool own = !s->needs_parent && s->from_stage < 0 && !s->from_image && x->compression;
+	/* (a parent without layers, FROM scratch, is an empty tree: nothing of it can show) */
+	bool own = (!s->needs_parent || image_nlayers(x->img) == 0) && s->from_stage < 0 && !s->from_image &&
+		   x->compression;
 	if (own)
 		layer_key(x, d.dest, lk);
 	if (x->layer_key)

@@ -311,11 +311,13 @@ static void gen_stage(struct gen *g, int si)
 		else if (s->from_image)
 			strv_add(&in, tag_file(g, s->from_image));
 		edge(g, node(g, si, i, "key"), "key", id, arena_printf(g->a, "KEY %s", where), &in, NULL, false);
-		/* a layer that needs no parent (COPY --link to an absolute path) is a target of its own
+		/* a layer that needs no parent (COPY --link, or right after FROM scratch, to an absolute
+		   path) is a target of its own
 		   beside the chain: it waits for nothing before it, and does not rerun when only a step
 		   below it changed; the step then only stacks it */
 		const char *layer = NULL;
-		if (src && !s->needs_parent && s->args[s->nargs - 1][0] == '/') {
+		bool alone = !s->needs_parent || (i == 1 && st->base_stage < 0 && !strcmp(st->base, "scratch"));
+		if (src && alone && s->args[s->nargs - 1][0] == '/') {
 			layer = node(g, si, i, "layer");
 			strv_init(&in, g->a);
 			strv_push(&in, (char *)src);
