@@ -423,7 +423,7 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 	}
 	struct exec x = {.a = sa, .s = b->s, .step = s, .img = &bs->img, .cmd_set = bs->cmd_set, .src = src,
 			 .tmpdir = b->tmpdir, .epoch = b->epoch, .run = &b->run,
-			 .compression = &b->o->compression};
+			 .compression = &b->o->compression, .no_cache = b->o->no_cache};
 	if (ex->run(&x, err) < 0)
 		goto out;
 	bs->cmd_set = x.cmd_set;
@@ -791,7 +791,8 @@ int build_layer(const struct build_opts *o, char *key, struct error *err)
 	if (collect_sources(&b, b.a, s, &src, NULL, NULL, err) < 0)
 		goto out;
 	struct exec x = {.a = b.a, .s = b.s, .step = s, .img = &im, .src = src, .tmpdir = b.tmpdir,
-			 .epoch = b.epoch, .run = &b.run, .compression = &o->compression, .layer_key = key};
+			 .epoch = b.epoch, .run = &b.run, .compression = &o->compression, .no_cache = o->no_cache,
+			 .layer_key = key};
 	r = exec_copy(&x, err);
 out:
 	if (r < 0 && s)

@@ -34,6 +34,7 @@ struct exec {
 	long long epoch;            /* SOURCE_DATE_EPOCH of the layer contract */
 	const struct run_opts *run; /* RUN: the build's network, secrets and output settings */
 	const struct compression *compression; /* how layers are compressed (--compression) */
+	bool no_cache;              /* --no-cache: write every layer, reuse none */
 	char *layer_key;            /* out, when set: a COPY whose layer needs no parent puts the key of
 	                               that layer alone here (KEY_HEX bytes), else "" */
 };

@@ -206,7 +206,7 @@ int exec_copy(struct exec *x, struct error *err)
 	if (x->layer_key)
 		snprintf(x->layer_key, KEY_HEX, "%s", lk);
 	struct layer_digests ld;
-	int got = own ? layer_get(x, lk, &ld, err) : 0;
+	int got = own && !x->no_cache ? layer_get(x, lk, &ld, err) : 0;
 	if (got < 0)
 		goto out;
 	if (got) {
