@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "utf8.h"
 
@@ -792,9 +793,7 @@ int write_if_changed(const char *path, const void *p, size_t n)
 			char *old = xmalloc(n);
 			size_t got = 0;
 			while (got < n) {
-				ssize_t r = read(fd, old + got, n - got);
-				if (r < 0 && errno == EINTR)
-					continue;
+				ssize_t r = read_some(fd, old + got, n - got);
 				if (r <= 0)
 					break;
 				got += (size_t)r;
@@ -806,23 +805,10 @@ int write_if_changed(const char *path, const void *p, size_t n)
 		if (same)
 			return 0;
 	}
-	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		free(tmp);
+	struct error e;
+	if (atomic_write(path, p, n, 0644, &e) < 0) {
+		errno = e.errnum;
 		return -1;
 	}
-	int r = write_all(fd, p, n), e = errno;
-	if (close(fd) < 0 && r == 0)
-		r = -1, e = errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -1, e = errno;
-	if (r < 0) {
-		unlink(tmp);
-		free(tmp);
-		errno = e;
-		return -1;
-	}
-	free(tmp);
 	return 1;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "atomic.h"
 #include "error.h"
 #include "util.h"
 
@@ -166,26 +167,7 @@ static int save(struct statcache *c, struct error *err)
 			buf_printf(&b, "%llx %llu %llu %llo %lld %lld %s %s\n", e->dev, e->ino, e->size, e->mode,
 				   e->mtime, e->ctime, e->hash, e->path);
 	}
-	char *tmp = xasprintf("%s.%ld.tmp", c->file, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int r = -1;
-	if (fd < 0 || write_all(fd, b.s, b.len) < 0) {
-		err_sys(err, "%s", tmp);
-	} else if (close(fd) < 0) {
-		fd = -1;
-		err_sys(err, "%s", tmp);
-	} else {
-		fd = -1;
-		if (rename(tmp, c->file) < 0)
-			err_sys(err, "%s", c->file);
-		else
-			r = 0;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
+	int r = atomic_write(c->file, b.s, b.len, 0644, err);
 	buf_free(&b);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "cleanup.h"
 #include "error.h"
 #include "util.h"
@@ -50,22 +51,6 @@ static int component_valid(const char *s)
 		      *p == '.' || *p == '_' || *p == '-'))
 			return 0;
 	return 1;
-}
-
-/* a rename is durable only once the directory holding the new name is synced */
-static int fsync_dir(const char *path, struct error *err)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_sys(err, "open %s", path);
-	if (fsync(fd) < 0 && errno != EINVAL) {
-		err_sys(err, "fsync %s", path);
-		close(fd);
-		return -1;
-	}
-	if (close(fd) < 0)
-		return err_sys(err, "close %s", path);
-	return 0;
 }
 
 static int mkdir_one(const char *path, struct error *err)
@@ -335,47 +320,14 @@ int store_tmpwrite(struct store *s, const void *p, size_t n, char **path, int *f
 	return 0;
 }
 
-/* fsync, chmod, close fd and rename tmp to dst; fd is closed and tmp gone in every case */
-static int commit_file(int fd, const char *tmp, const char *dst, const char *dir, struct error *err)
-{
-	if (fd < 0) {
-		fd = open(tmp, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			err_sys(err, "open %s", tmp);
-			goto fail;
-		}
-	}
-	if (fsync(fd) < 0) {
-		err_sys(err, "fsync %s", tmp);
-		goto fail;
-	}
-	int c = close(fd);
-	fd = -1;
-	if (c < 0) {
-		err_sys(err, "close %s", tmp);
-		goto fail;
-	}
-	if (rename(tmp, dst) < 0) {
-		err_sys(err, "rename %s to %s", tmp, dst);
-		goto fail;
-	}
-	return fsync_dir(dir, err);
-fail:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return -1;
-}
-
 /* write data to path through a temporary file, so a reader sees the old or the new content */
-static int write_atomic(struct store *s, const char *path, const char *dir, const void *p, size_t n,
-			struct error *err)
+static int write_atomic(struct store *s, const char *path, const void *p, size_t n, struct error *err)
 {
 	char *tmp;
 	int fd;
 	if (store_tmpwrite(s, p, n, &tmp, &fd, err) < 0)
 		return -1;
-	int r = commit_file(fd, tmp, path, dir, err);
+	int r = atomic_commit(fd, tmp, path, err);
 	free(tmp);
 	return r;
 }
@@ -423,9 +375,7 @@ int store_blob_commit(struct store *s, const char *tmp, int fd, const char *dige
 		return 0;
 	}
 	/* absent, or damaged: ours replaces it */
-	char *dir = xasprintf("%s/blobs/sha256", s->root);
-	int r = commit_file(fd, tmp, dst, dir, err);
-	free(dir);
+	int r = atomic_commit(fd, tmp, dst, err);
 	free(dst);
 	return r;
 }
@@ -532,9 +482,7 @@ int store_result_put(struct store *s, const char *key, const char *text, struct 
 	if (!key_valid(key))
 		return err_set(err, "invalid step key \"%.140s\"", key);
 	char *path = xasprintf("%s/results/%s", s->root, key);
-	char *dir = xasprintf("%s/results", s->root);
-	int r = write_atomic(s, path, dir, text, strlen(text), err);
-	free(dir);
+	int r = write_atomic(s, path, text, strlen(text), err);
 	free(path);
 	return r;
 }
@@ -628,13 +576,8 @@ char *store_gc_file(const struct store *s)
 
 int store_gc_mark(struct store *s, struct error *err)
 {
-	char *p = store_gc_file(s), *tmp = xasprintf("%s.%ld.tmp", p, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r = 0;
-	if (fd < 0 || close(fd) < 0 || rename(tmp, p) < 0) {
-		r = err_sys(err, "%s", p);
-		unlink(tmp);
-	}
-	free(tmp);
+	char *p = store_gc_file(s);
+	int r = atomic_write(p, "", 0, 0644, err);
 	free(p);
 	return r;
 }
@@ -648,9 +591,7 @@ int store_tag_set(struct store *s, const char *name, const char *digest, struct 
 		return -1;
 	char line[DIGEST_SIZE + 1];
 	snprintf(line, sizeof line, "%s\n", digest);
-	char *dir = xasprintf("%s/tags", s->root);
-	int r = write_atomic(s, path, dir, line, strlen(line), err);
-	free(dir);
+	int r = write_atomic(s, path, line, strlen(line), err);
 	free(path);
 	return r;
 }
@@ -688,10 +629,8 @@ int store_tag_del(struct store *s, const char *name, struct error *err)
 	if (unlink(path) < 0) {
 		r = errno == ENOENT ? 0 : err_sys(err, "remove %s", path);
 	} else {
-		char *dir = xasprintf("%s/tags", s->root);
-		if (fsync_dir(dir, err) < 0)
+		if (atomic_sync_parent(path, err) < 0)
 			r = -1;
-		free(dir);
 	}
 	free(path);
 	return r;
@@ -826,7 +765,7 @@ int store_dir_commit(struct store *s, const char *kind, const char *id, const ch
 		err_sys(err, "rename %s to %s", tmp, dst);
 		goto out;
 	}
-	if (fsync_dir(kdir, err) < 0)
+	if (atomic_sync_parent(dst, err) < 0)
 		goto out;
 	*path = dst;
 	dst = NULL;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "cleanup.h"
 #include "compress.h"
 #include "error.h"
@@ -140,66 +141,18 @@ static int copy_blob(struct store *s, const char *digest, long long size, int ou
 	return blob_each(s, digest, size, put_fd, &out_fd, err);
 }
 
-/* a new file beside path, for writing and renaming over it */
-static int tmp_beside(const char *path, char **tmp, int *fd, struct error *err)
-{
-	*tmp = xasprintf("%s.tmp-XXXXXX", path);
-	*fd = mkostemp(*tmp, O_CLOEXEC);
-	if (*fd < 0) {
-		err_sys(err, "create %s", *tmp);
-		free(*tmp);
-		*tmp = NULL;
-		return -1;
-	}
-	if (fchmod(*fd, 0644) < 0) {
-		err_sys(err, "chmod %s", *tmp);
-		close(*fd);
-		unlink(*tmp);
-		free(*tmp);
-		*tmp = NULL;
-		return -1;
-	}
-	cleanup_add(*tmp);
-	return 0;
-}
-
-/* fsync, close and rename tmp to path; tmp is gone in every case */
-static int tmp_commit(char *tmp, int fd, const char *path, struct error *err)
-{
-	int rc = 0;
-	if (fsync(fd) < 0)
-		rc = err_sys(err, "write %s", tmp);
-	if (close(fd) < 0 && rc == 0)
-		rc = err_sys(err, "write %s", tmp);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = err_sys(err, "rename %s to %s", tmp, path);
-	if (rc < 0)
-		unlink(tmp);
-	cleanup_del(tmp);
-	free(tmp);
-	return rc;
-}
-
-static void tmp_abort(char *tmp, int fd)
-{
-	close(fd);
-	unlink(tmp);
-	cleanup_del(tmp);
-	free(tmp);
-}
-
+/* path replaced by the n bytes at p */
 static int file_put(const char *path, const void *p, size_t n, struct error *err)
 {
-	char *tmp;
-	int fd;
-	if (tmp_beside(path, &tmp, &fd, err) < 0)
+	struct outfile f;
+	if (outfile_replace(&f, path, err) < 0)
 		return -1;
-	if (write_all(fd, p, n) < 0) {
-		err_sys(err, "write %s", tmp);
-		tmp_abort(tmp, fd);
+	if (write_all(f.fd, p, n) < 0) {
+		err_sys(err, "write %s", f.tmp);
+		outfile_abort(&f);
 		return -1;
 	}
-	return tmp_commit(tmp, fd, path, err);
+	return outfile_commit(&f, err);
 }
 
 /* index.json with the manifest of im named tag, replacing an entry of that name in old (or NULL) */
@@ -327,13 +280,12 @@ static int export_oci_dir(struct store *s, const struct export_image *im, const 
 			free(bp);
 			continue;
 		}
-		char *tmp;
-		int fd;
-		int r = tmp_beside(bp, &tmp, &fd, err);
-		if (r == 0 && (r = copy_blob(s, b[i].digest, b[i].size, fd, err)) < 0)
-			tmp_abort(tmp, fd);
+		struct outfile f;
+		int r = outfile_replace(&f, bp, err);
+		if (r == 0 && (r = copy_blob(s, b[i].digest, b[i].size, f.fd, err)) < 0)
+			outfile_abort(&f);
 		else if (r == 0)
-			r = tmp_commit(tmp, fd, bp, err);
+			r = outfile_commit(&f, err);
 		free(bp);
 		if (r < 0)
 			goto out;
@@ -352,10 +304,8 @@ static int export_oci_dir(struct store *s, const struct export_image *im, const 
 	free(text);
 	if (r < 0)
 		goto out;
-	if (fresh && rename(root, dir) < 0) {
-		err_sys(err, "rename %s to %s", root, dir);
+	if (fresh && (rename(root, dir) < 0 ? err_sys(err, "rename %s to %s", root, dir) : atomic_sync_parent(dir, err)) < 0)
 		goto out;
-	}
 	fresh = 0;
 	rc = 0;
 out:
@@ -725,10 +675,9 @@ static int export_rootfs(struct store *s, const struct export_image *im, const s
 			goto out;
 	}
 	if (o->kind == OUT_ROOTFS_DIR) {
-		if (tmp && rename(tmp, o->path) < 0) {
-			err_sys(err, "rename %s to %s", tmp, o->path);
+		if (tmp && (rename(tmp, o->path) < 0 ? err_sys(err, "rename %s to %s", tmp, o->path)
+						     : atomic_sync_parent(o->path, err)) < 0)
 			goto out;
-		}
 		if (tmp)
 			cleanup_del(tmp);
 		free(tmp);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "cleanup.h"
 #include "error.h"
 #include "util.h"
@@ -199,12 +200,20 @@ int outfile_open(struct outfile *f, const char *path, struct error *err)
 			return 0;
 		}
 		/* a symlink's target is what gets replaced; the link stays */
-		f->path = realpath(path, NULL);
-		if (!f->path)
+		char *real = realpath(path, NULL);
+		if (!real)
 			return err_sys(err, "%s", path);
-	} else {
-		f->path = xstrdup(path);
+		int r = outfile_replace(f, real, err);
+		free(real);
+		return r;
 	}
+	return outfile_replace(f, path, err);
+}
+
+int outfile_replace(struct outfile *f, const char *path, struct error *err)
+{
+	memset(f, 0, sizeof *f);
+	f->path = xstrdup(path);
 	f->tmp = xasprintf("%s.tmp-XXXXXX", f->path);
 	f->fd = mkostemp(f->tmp, O_CLOEXEC);
 	if (f->fd < 0 || fchmod(f->fd, 0644) < 0) {
@@ -220,13 +229,11 @@ int outfile_open(struct outfile *f, const char *path, struct error *err)
 int outfile_commit(struct outfile *f, struct error *err)
 {
 	int rc = 0;
-	if (f->tmp && fsync(f->fd) < 0)
-		rc = err_sys(err, "write %s", f->tmp);
-	if (close(f->fd) < 0 && rc == 0)
-		rc = err_sys(err, "write %s", f->tmp ? f->tmp : f->path);
+	if (f->tmp)
+		rc = atomic_commit(f->fd, f->tmp, f->path, err);
+	else if (close(f->fd) < 0)
+		rc = err_sys(err, "write %s", f->path);
 	f->fd = -1;
-	if (rc == 0 && f->tmp && rename(f->tmp, f->path) < 0)
-		rc = err_sys(err, "rename %s to %s", f->tmp, f->path);
 	if (rc < 0) {
 		outfile_abort(f);
 		return -1;

@@ -37,7 +37,10 @@ struct outfile {
 };
 /* open path ("-": standard output) for writing, as the rules above say; 0 or -1 with err */
 int outfile_open(struct outfile *f, const char *path, struct error *err);
-/* finish: fsync and rename the temporary file into place (or just close a stream); 0 or -1 */
+/* a temporary file beside path (mode 0644) that outfile_commit renames over path itself: whatever
+   is there, a symlink or a fifo too, is replaced, never followed; 0 or -1 with err */
+int outfile_replace(struct outfile *f, const char *path, struct error *err);
+/* finish: the temporary file into place by atomic_commit (or just close a stream); 0 or -1 */
 int outfile_commit(struct outfile *f, struct error *err);
 /* give up: remove the temporary file; a stream is left as it is */
 void outfile_abort(struct outfile *f);
