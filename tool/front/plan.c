@@ -404,15 +404,15 @@ static void plan_epoch(struct pctx *c)
 		env_set(&c->meta, name, arena_printf(c->a, "%lld", e));
 }
 
-
-struct stagebuild {
+/* a stage's steps while they are planned, with the ENV and ARG scope they see */
+struct stage_draft {
 	struct step *steps;
 	size_t n, cap;
 	struct env *env;
 	struct env *args;
 };
 
-static struct step *new_step(struct pctx *c, struct stagebuild *sb, const struct node *n)
+static struct step *new_step(struct pctx *c, struct stage_draft *sb, const struct node *n)
 {
 	sb->steps = array_grow(sb->steps, &sb->cap, sb->n + 1, sizeof *sb->steps, c->a);
 	struct step *s = &sb->steps[sb->n++];
@@ -429,7 +429,7 @@ static struct step *new_step(struct pctx *c, struct stagebuild *sb, const struct
 	return s;
 }
 
-static void stage_arg(struct pctx *c, struct stagebuild *sb, const struct node *n, struct step *s)
+static void stage_arg(struct pctx *c, struct stage_draft *sb, const struct node *n, struct step *s)
 {
 	if (n->nargs == 0)
 		die_instr(c, n, "ARG requires at least one argument");
@@ -463,7 +463,7 @@ static void stage_arg(struct pctx *c, struct stagebuild *sb, const struct node *
 	sb->args = args;
 }
 
-static void stage_env(struct pctx *c, struct stagebuild *sb, const struct node *n, struct step *s)
+static void stage_env(struct pctx *c, struct stage_draft *sb, const struct node *n, struct step *s)
 {
 	if (n->nargs == 0)
 		die_instr(c, n, "ENV requires at least one argument");
@@ -483,7 +483,7 @@ static void stage_env(struct pctx *c, struct stagebuild *sb, const struct node *
 	sb->env = env;
 }
 
-static void stage_label(struct pctx *c, struct stagebuild *sb, const struct node *n, struct step *s)
+static void stage_label(struct pctx *c, struct stage_draft *sb, const struct node *n, struct step *s)
 {
 	if (n->nargs == 0)
 		die_instr(c, n, "LABEL requires at least one argument");
@@ -728,10 +728,11 @@ static const char *mount_from(struct pctx *c, const char *m)
 	return NULL;
 }
 
-static void build_stage(struct pctx *c, struct stage *st, size_t first, size_t last, const struct base_info *bi)
+/* the steps of stage st from its instructions [first, last) after its FROM; bi: what its base image gives (or NULL) */
+static void plan_stage_steps(struct pctx *c, struct stage *st, size_t first, size_t last, const struct base_info *bi)
 {
 	const struct dockerfile *df = c->df;
-	struct stagebuild sb = {0};
+	struct stage_draft sb = {0};
 	sb.env = arena_alloc(c->a, sizeof *sb.env);
 	sb.args = arena_alloc(c->a, sizeof *sb.args);
 	env_init(sb.args, c->a);
@@ -1027,7 +1028,7 @@ struct plan *plan_build(struct arena *a, const struct dockerfile *df, const stru
 			env_init(&bi.env, a);
 			have = o->base(o->ctx, st->base, st->platform ? st->platform : p->platform, &bi) > 0;
 		}
-		build_stage(&c, st, starts[s] + 1, starts[s + 1], have ? &bi : NULL);
+		plan_stage_steps(&c, st, starts[s] + 1, starts[s + 1], have ? &bi : NULL);
 	}
 	char *state = arena_alloc(a, p->n);
 	memset(state, 0, p->n);
