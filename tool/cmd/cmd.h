@@ -28,13 +28,23 @@ struct store;
 /* add one --build-arg K=V (or K, taken from the environment) to e */
 void build_arg_set(struct env *e, const char *kv);
 
-/* shared by the subcommands (cmd_common.c) */
-/* getopt_long over opts (short: the short options), stopping at the first operand; returns each
-   option as getopt does, 'h' after printing usage for -h/--help (opts must map "help" to 'h'), and
-   dies on a bad flag with a "did you mean"; -1 at the end */
-int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, const char *usage);
-/* check the count of operands left after the options: prints usage and gives 2 when wrong, else -1 */
-int cmd_nargs(int argc, const char *usage, int min, int max);
+/* shared by the subcommands (cmd.c) */
+/* what a subcommand takes: its options (getopt_long's; opts NULL: --help is the only one, else
+   opts must map "help" to 'h'), how many operands (min..max, CMD_MANY: no limit), and whether it
+   opens the store (locked shared) once they are checked */
+enum { CMD_MANY = 1 << 20 };
+struct cmd_spec {
+	const char *usage;
+	const char *shortopts;
+	const struct option *opts;
+	int min, max;
+	bool store;
+};
+/* the start every subcommand shares: the next option as getopt returns it (--help prints usage,
+   a bad flag dies with a "did you mean"), or 0 when the options end; then *status is -1 to go on
+   with the operands at argv[optind] (and *s the open store when spec->store), or the exit status
+   to return: 0 after --help, 2 after usage for a wrong count, 1 after the store's error */
+int cmd_start(const struct cmd_spec *spec, int argc, char **argv, struct store **s, int *status);
 /* open the store and take its lock (shared, or exclusive); 0 or -1 with err */
 int cmd_open_store(struct store **s, bool exclusive, struct error *err);
 /* print "strata: MSG" of err, close s (NULL is fine), return 1 */

@@ -142,14 +142,12 @@ int cmd_build(int argc, char **argv)
 	env_init(&o.build_args, a);
 	const char *iidfile = NULL, *progress = "auto";
 	struct error err = {0};
-	int c;
-	while ((c = cmd_getopt(argc, argv, "f:t:o:q", opts, usage)) != -1) {
+	static const struct cmd_spec spec = {usage, "f:t:o:q", opts, 1, 1, false};
+	int c, ret;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		if (buildflags_take(&bf, &o, c, optarg))
 			continue;
 		switch (c) {
-		case 'h':
-			arena_free(a);
-			return 0;
 		case 'f':
 			o.file = optarg;
 			break;
@@ -192,10 +190,9 @@ int cmd_build(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind != argc - 1) {
-		fputs(usage, stderr);
+	if (ret >= 0) {
 		arena_free(a);
-		return 2;
+		return ret;
 	}
 	/* every output is checked before anything runs: at most one stream to standard output */
 	int to_stdout = 0;

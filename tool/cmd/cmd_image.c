@@ -20,8 +20,6 @@
 
 enum { KEEP_SECONDS = 7 * 24 * 3600 };
 
-static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-
 /* the uncompressed size of a layer blob: gzip's trailer (ISIZE, the size mod 2^32, lifted past
    the compressed size as `gzip -l` cannot), or the blob's size when it is no gzip */
 static long long layer_size(struct store *s, const char *digest, long long csize)
@@ -108,10 +106,10 @@ int cmd_images(int argc, char **argv)
 					     {"no-trunc", no_argument, NULL, 'n'},
 					     {"format", required_argument, NULL, 'f'},
 					     {NULL, 0, NULL, 0}};
-	int c, quiet = 0, notrunc = 0, json = 0;
-	while ((c = cmd_getopt(argc, argv, "q", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	struct store *s = NULL;
+	static const struct cmd_spec spec = {usage, "q", opts, 0, 0, true};
+	int c, ret, quiet = 0, notrunc = 0, json = 0;
+	while ((c = cmd_start(&spec, argc, argv, &s, &ret)) != 0) {
 		if (c == 'q')
 			quiet = 1;
 		else if (c == 'n')
@@ -121,14 +119,12 @@ int cmd_images(int argc, char **argv)
 		else if (c == 'f' && strcmp(optarg, "table"))
 			fatal("images: --format %s: want table or json", optarg);
 	}
-	int r = cmd_nargs(argc, usage, 0, 0);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
-	struct store *s = NULL;
 	struct row *rows;
 	size_t n;
-	if (cmd_open_store(&s, false, &err) < 0 || list_rows(s, &rows, &n, &err) < 0)
+	if (list_rows(s, &rows, &n, &err) < 0)
 		return cmd_fail(s, &err);
 	char (*cell)[5][REF_MAX] = xcalloc(n + 1, sizeof *cell);
 	static const char *const head[5] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
@@ -355,24 +351,22 @@ int cmd_inspect(int argc, char **argv)
 					     {"config", no_argument, NULL, 'c'},
 					     {"manifest", no_argument, NULL, 'm'},
 					     {NULL, 0, NULL, 0}};
-	int c, raw = 0;
+	struct store *s = NULL;
+	static const struct cmd_spec spec = {usage, "f:", opts, 1, CMD_MANY, true};
+	int c, ret, raw = 0;
 	const char *format = NULL;
-	while ((c = cmd_getopt(argc, argv, "f:", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	while ((c = cmd_start(&spec, argc, argv, &s, &ret)) != 0) {
 		if (c == 'f')
 			format = optarg;
 		else
 			raw = c;
 	}
-	int r = cmd_nargs(argc, usage, 1, 1 << 20);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
-	struct store *s = NULL;
 	struct row *rows = NULL;
 	size_t n = 0;
-	if (cmd_open_store(&s, false, &err) < 0 || list_rows(s, &rows, &n, &err) < 0)
+	if (list_rows(s, &rows, &n, &err) < 0)
 		return cmd_fail(s, &err);
 	int rc = 0;
 	json_t *all = json_array();
@@ -443,23 +437,21 @@ int cmd_history(int argc, char **argv)
 					     {"no-trunc", no_argument, NULL, 'n'},
 					     {"quiet", no_argument, NULL, 'q'},
 					     {NULL, 0, NULL, 0}};
-	int c, notrunc = 0, quiet = 0;
-	while ((c = cmd_getopt(argc, argv, "q", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	struct store *s = NULL;
+	static const struct cmd_spec spec = {usage, "q", opts, 1, 1, true};
+	int c, ret, notrunc = 0, quiet = 0;
+	while ((c = cmd_start(&spec, argc, argv, &s, &ret)) != 0) {
 		if (c == 'n')
 			notrunc = 1;
 		else
 			quiet = 1;
 	}
-	int r = cmd_nargs(argc, usage, 1, 1);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
-	struct store *s = NULL;
 	struct ref_image ri;
 	struct image im;
-	if (cmd_open_store(&s, false, &err) < 0 || ref_resolve(s, argv[optind], &ri, &err) < 0 ||
+	if (ref_resolve(s, argv[optind], &ri, &err) < 0 ||
 	    image_load(s, ri.manifest, &im, &err) < 0)
 		return cmd_fail(s, &err);
 	json_t *h = json_object_get(im.config, "history");
@@ -510,12 +502,11 @@ int cmd_tag(int argc, char **argv)
 {
 	static const char usage[] = "usage: strata tag SOURCE NEW\n"
 				    "  gives the image SOURCE (a name or an ID) the name NEW[:TAG]\n";
-	int c;
-	while ((c = cmd_getopt(argc, argv, "", help_only, usage)) != -1)
-		return 0;
-	int r = cmd_nargs(argc, usage, 2, 2);
-	if (r >= 0)
-		return r;
+	static const struct cmd_spec spec = {usage, "", NULL, 2, 2, false};
+	int ret;
+	cmd_start(&spec, argc, argv, NULL, &ret);
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
 	struct store *s = NULL;
 	char name[REF_MAX];
@@ -554,20 +545,18 @@ int cmd_rmi(int argc, char **argv)
 				    "  -f, --force   remove every name of an ID; a missing image is no error\n";
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'}, {"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
-	int c, force = 0;
-	while ((c = cmd_getopt(argc, argv, "f", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	struct store *s = NULL;
+	static const struct cmd_spec spec = {usage, "f", opts, 1, CMD_MANY, true};
+	int c, ret, force = 0;
+	while ((c = cmd_start(&spec, argc, argv, &s, &ret)) != 0) {
 		force = 1;
 	}
-	int r = cmd_nargs(argc, usage, 1, 1 << 20);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
-	struct store *s = NULL;
 	struct row *rows = NULL;
 	size_t n = 0;
-	if (cmd_open_store(&s, false, &err) < 0 || list_rows(s, &rows, &n, &err) < 0)
+	if (list_rows(s, &rows, &n, &err) < 0)
 		return cmd_fail(s, &err);
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
@@ -621,15 +610,13 @@ int cmd_gc(int argc, char **argv)
 				    "              what a name needs stays\n";
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'}, {"all", no_argument, NULL, 'a'}, {NULL, 0, NULL, 0}};
-	int c, all = 0;
-	while ((c = cmd_getopt(argc, argv, "a", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	static const struct cmd_spec spec = {usage, "a", opts, 0, 0, false};
+	int c, ret, all = 0;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		all = 1;
 	}
-	int r = cmd_nargs(argc, usage, 0, 0);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
 	struct store *s = NULL;
 	long long freed;

@@ -59,11 +59,12 @@ int cmd_parse(int argc, char **argv)
 	struct arena *a = arena_new();
 	struct plan_opts po = {0};
 	env_init(&po.build_args, a);
-	int mode = 0, c;
+	static const struct cmd_spec spec = {usage_text, "", opts, 1, 1, false};
+	int mode = 0, c, ret;
 	const char *context = NULL;
 	char platform[PLATFORM_MAX];
 	struct error perr;
-	while ((c = cmd_getopt(argc, argv, "", opts, usage_text)) != -1) {
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		switch (c) {
 		case DUMP:
 		case JSON:
@@ -83,13 +84,12 @@ int cmd_parse(int argc, char **argv)
 		case CONTEXT:
 			context = optarg;
 			break;
-		case 'h':
-			arena_free(a);
-			return 0;
 		}
 	}
-	if (!mode || optind != argc - 1) {
+	if (ret >= 0 || !mode) {
 		arena_free(a);
+		if (ret >= 0)
+			return ret;
 		usage(stderr);
 		return 2;
 	}

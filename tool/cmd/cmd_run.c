@@ -39,12 +39,10 @@ int cmd_run(int argc, char **argv)
 	struct strv env, vols;
 	strv_init(&env, NULL);
 	strv_init(&vols, NULL);
-	int c;
-	while ((c = cmd_getopt(argc, argv, "+e:v:", opts, usage)) != -1) {
+	static const struct cmd_spec spec = {usage, "+e:v:", opts, 1, CMD_MANY, false};
+	int c, ret;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		switch (c) {
-		case 'h':
-			strv_free(&env), strv_free(&vols);
-			return 0;
 		case NETWORK:
 			if (sandbox_net_parse(optarg, &o.net) < 0)
 				fatal("run: --network must be default, none or host, not '%s'", optarg);
@@ -59,10 +57,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 	}
-	int r = cmd_nargs(argc, usage, 1, 1 << 20);
-	if (r >= 0) {
+	if (ret >= 0) {
 		strv_free(&env), strv_free(&vols);
-		return r;
+		return ret;
 	}
 	o.args = (const char *const *)argv + optind + 1;
 	o.nargs = (size_t)(argc - optind - 1);

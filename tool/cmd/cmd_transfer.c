@@ -28,15 +28,13 @@ int cmd_import(int argc, char **argv)
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
 					     {"allow-foreign-deflate", no_argument, NULL, 'F'},
 					     {NULL, 0, NULL, 0}};
-	int c;
-	while ((c = cmd_getopt(argc, argv, "", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	static const struct cmd_spec spec = {usage, "", opts, 2, 2, false};
+	int c, ret;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		compress_allow_foreign(1);
 	}
-	int r = cmd_nargs(argc, usage, 2, 2);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	struct error err = {0};
 	struct store *s = NULL;
 	char name[REF_MAX], md[DIGEST_SIZE];
@@ -118,16 +116,13 @@ int cmd_export(int argc, char **argv)
 		"  FILE - is standard output; a fifo or device is written into, a file replaced whole\n"
 		COMPRESSION_USAGE;
 	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, COMPRESSION_OPTS, {NULL, 0, NULL, 0}};
+	static const struct cmd_spec spec = {usage, "", opts, 2, 2, false};
 	struct compression how = {COMPRESS_GZIP, 0};
-	int c, asked = 0;
-	while ((c = cmd_getopt(argc, argv, "", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	int c, ret, asked = 0;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0)
 		compression_opt(c, &how, &asked);
-	}
-	int r = cmd_nargs(argc, usage, 2, 2);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	return export_to(argv[optind], argv[optind + 1], asked ? &how : NULL);
 }
 
@@ -143,12 +138,11 @@ int cmd_save(int argc, char **argv)
 					     {"format", required_argument, NULL, 'f'},
 					     COMPRESSION_OPTS,
 					     {NULL, 0, NULL, 0}};
-	int c, asked = 0;
+	static const struct cmd_spec spec = {usage, "o:", opts, 1, 1, false};
 	struct compression how = {COMPRESS_GZIP, 0};
+	int c, ret, asked = 0;
 	const char *file = "-", *format = "docker-archive";
-	while ((c = cmd_getopt(argc, argv, "o:", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		if (c == 'o')
 			file = optarg;
 		else if (c == 'f')
@@ -158,13 +152,12 @@ int cmd_save(int argc, char **argv)
 	}
 	if (strcmp(format, "docker-archive") && strcmp(format, "oci-archive"))
 		fatal("save: --format %s: want docker-archive or oci-archive", format);
-	int r = cmd_nargs(argc, usage, 1, 1);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	if (!strcmp(file, "-") && isatty(1))
 		fatal("save: cowardly refusing to write to a terminal: use -o FILE or redirect");
 	char *dest = xasprintf("%s:%s", format, file);
-	r = export_to(argv[optind], dest, asked ? &how : NULL);
+	int r = export_to(argv[optind], dest, asked ? &how : NULL);
 	free(dest);
 	return r;
 }
@@ -206,17 +199,15 @@ int cmd_load(int argc, char **argv)
 				    "  its images get the names the archive gives them\n";
 	static const struct option opts[] = {
 		{"help", no_argument, NULL, 'h'}, {"input", required_argument, NULL, 'i'}, {NULL, 0, NULL, 0}};
-	int c;
+	static const struct cmd_spec spec = {usage, "i:q", opts, 0, 0, false};
+	int c, ret;
 	const char *file = "-";
-	while ((c = cmd_getopt(argc, argv, "i:q", opts, usage)) != -1) {
-		if (c == 'h')
-			return 0;
+	while ((c = cmd_start(&spec, argc, argv, NULL, &ret)) != 0) {
 		if (c == 'i')
 			file = optarg;
 	}
-	int r = cmd_nargs(argc, usage, 0, 0);
-	if (r >= 0)
-		return r;
+	if (ret >= 0)
+		return ret;
 	if (!strcmp(file, "-") && isatty(0))
 		fatal("load: requested load from stdin, but stdin is empty (use -i FILE)");
 	struct error err = {0};

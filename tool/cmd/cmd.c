@@ -1,4 +1,5 @@
-/* what the subcommands share: option parsing with --help and "did you mean", the store, sizes */
+/* cmd: what the subcommands share: their start (options with --help and "did you mean", operands,
+   the store), errors, sizes */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,31 +13,36 @@
 #include "suggest.h"
 #include "util.h"
 
-int cmd_getopt(int argc, char **argv, const char *shortopts, const struct option *opts, const char *usage)
+int cmd_start(const struct cmd_spec *spec, int argc, char **argv, struct store **s, int *status)
 {
-	opterr = 0;
+	static const struct option help_only[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	char so[64];
-	snprintf(so, sizeof so, "%sh", shortopts);
-	for (;;) {
-		int c = getopt_long(argc, argv, so, opts, NULL);
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return 'h';
-		}
-		if (c == '?' || c == ':')
-			suggest_bad_option(argv[0], so, opts, argc, argv);
+	snprintf(so, sizeof so, "%sh", spec->shortopts ? spec->shortopts : "");
+	const struct option *opts = spec->opts ? spec->opts : help_only;
+	*status = -1;
+	opterr = 0;
+	int c = getopt_long(argc, argv, so, opts, NULL);
+	if (c == '?' || c == ':')
+		suggest_bad_option(argv[0], so, opts, argc, argv);
+	if (c == 'h') {
+		fputs(spec->usage, stdout);
+		*status = 0;
+		return 0;
+	}
+	if (c != -1)
 		return c;
-	}
-}
-
-int cmd_nargs(int argc, const char *usage, int min, int max)
-{
 	int n = argc - optind;
-	if (n < min || n > max) {
-		fputs(usage, stderr);
-		return 2;
+	if (n < spec->min || n > spec->max) {
+		fputs(spec->usage, stderr);
+		*status = 2;
+		return 0;
 	}
-	return -1;
+	struct error err;
+	if (spec->store && cmd_open_store(s, false, &err) < 0) {
+		*status = cmd_fail(*s, &err);
+		*s = NULL;
+	}
+	return 0;
 }
 
 void cmd_compression_flag(const char *name, const char *arg, struct compression *how)
