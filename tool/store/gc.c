@@ -120,6 +120,19 @@ static bool tmp_dead(const char *name)
 	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
 }
 
+/* remove the file or directory tree p (st its lstat), adding the bytes freed to *bytes; gone
+   already is fine */
+static int sweep(const char *p, const struct stat *st, long long *bytes, struct error *err)
+{
+	if (S_ISDIR(st->st_mode))
+		return remove_tree_at(AT_FDCWD, p, bytes) < 0 ? err_sys(err, "remove %s", p) : 0;
+	if (unlink(p) == 0)
+		*bytes += S_ISREG(st->st_mode) ? st->st_size : 0;
+	else if (errno != ENOENT)
+		return err_sys(err, "remove %s", p);
+	return 0;
+}
+
 static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *err)
 {
 	char *dir = xasprintf("%s/tmp", store_root(s));
@@ -133,14 +146,7 @@ static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *e
 			if (errno != ENOENT)
 				rc = err_sys(err, "stat %s", p);
 		} else if (tmp_dead(names.v[i]) || now - st.st_mtime > TMP_MAX_AGE) {
-			if (S_ISDIR(st.st_mode)) {
-				if (remove_tree_at(AT_FDCWD, p, bytes) < 0)
-					rc = err_sys(err, "remove %s", p);
-			} else if (unlink(p) == 0) {
-				*bytes += S_ISREG(st.st_mode) ? st.st_size : 0;
-			} else if (errno != ENOENT) {
-				rc = err_sys(err, "remove %s", p);
-			}
+			rc = sweep(p, &st, bytes, err);
 		}
 		free(p);
 	}
@@ -163,10 +169,7 @@ static int gc_results(struct store *s, time_t now, long long keep, struct map *h
 			if (errno != ENOENT)
 				rc = err_sys(err, "stat %s", p);
 		} else if ((long long)(now - st.st_mtime) > keep) {
-			if (unlink(p) == 0)
-				*bytes += st.st_size;
-			else if (errno != ENOENT)
-				rc = err_sys(err, "remove %s", p);
+			rc = sweep(p, &st, bytes, err);
 		} else {
 			char *text = read_file(p, NULL);
 			if (text)
@@ -215,10 +218,8 @@ static int gc_blobs(struct store *s, struct map *hs, long long *bytes, struct er
 		if (lstat(p, &st) < 0) {
 			if (errno != ENOENT)
 				rc = err_sys(err, "stat %s", p);
-		} else if (unlink(p) == 0) {
-			*bytes += S_ISREG(st.st_mode) ? st.st_size : 0;
-		} else if (errno != ENOENT) {
-			rc = err_sys(err, "remove %s", p);
+		} else {
+			rc = sweep(p, &st, bytes, err);
 		}
 		free(p);
 	}
