@@ -320,32 +320,31 @@ out:
 	return rc;
 }
 
-/* a deterministic tar: pax restricted, mtime epoch, uid/gid 0, no names */
+/* a deterministic tar (pax restricted, mtime epoch, uid/gid 0, no names) written to an output
+   file (outfile_open's rules); tarw_commit puts it in place, tarw_abort gives it up */
 struct tarw {
 	struct archive *a;
 	struct archive_entry *ae;
 	long long epoch;
-	const char *path;
+	struct outfile f;
 };
 
 static int tarw_fail(struct tarw *t, struct error *err)
 {
 	const char *m = archive_error_string(t->a);
-	return err_set(err, "%s: %s", t->path, m ? m : "cannot write the archive");
+	return err_set(err, "%s: %s", t->f.path, m ? m : "cannot write the archive");
 }
 
-static int tarw_open(struct tarw *t, int fd, const char *path, struct error *err)
+static int tarw_open(struct tarw *t, const char *file, struct error *err)
 {
 	memset(t, 0, sizeof *t);
-	t->path = path;
-	if (layer_epoch(&t->epoch, err) < 0)
+	if (layer_epoch(&t->epoch, err) < 0 || outfile_open(&t->f, file, err) < 0)
 		return -1;
 	t->a = archive_write_new();
 	t->ae = archive_entry_new();
 	if (!t->a || !t->ae)
-		return err_set(err, "%s: out of memory", path);
-	if (layer_tar_format(t->a) != ARCHIVE_OK ||
-	    archive_write_open_fd(t->a, fd) != ARCHIVE_OK)
+		return err_set(err, "%s: out of memory", t->f.path);
+	if (layer_tar_format(t->a) != ARCHIVE_OK || archive_write_open_fd(t->a, t->f.fd) != ARCHIVE_OK)
 		return tarw_fail(t, err);
 	return 0;
 }
@@ -381,20 +380,29 @@ static int tarw_mem(struct tarw *t, const char *name, const void *p, size_t n, s
 	return n ? tarw_data(t, p, n, err) : 0;
 }
 
-/* finish the archive (err != NULL) or give it up (err NULL), and free t; 0 or -1 with err */
-static int tarw_close(struct tarw *t, struct error *err)
+/* free the archive and remove the file (a stream is left as it is); nothing after tarw_commit */
+static void tarw_abort(struct tarw *t)
 {
-	int rc = 0;
-	if (t->a) {
-		if (err && archive_write_close(t->a) != ARCHIVE_OK)
-			rc = tarw_fail(t, err);
+	if (t->a)
 		archive_write_free(t->a);
-	}
 	if (t->ae)
 		archive_entry_free(t->ae);
 	t->a = NULL;
 	t->ae = NULL;
-	return rc;
+	if (t->f.path)
+		outfile_abort(&t->f);
+}
+
+/* finish the archive and put the file in place; 0 or -1 with err (then tarw_abort t) */
+static int tarw_commit(struct tarw *t, struct error *err)
+{
+	if (archive_write_close(t->a) != ARCHIVE_OK)
+		return tarw_fail(t, err);
+	archive_write_free(t->a);
+	archive_entry_free(t->ae);
+	t->a = NULL;
+	t->ae = NULL;
+	return outfile_commit(&t->f, err);
 }
 
 static int put_tar(void *ctx, const void *p, size_t n, struct error *err)
@@ -420,13 +428,10 @@ static int export_oci_archive(struct store *s, const struct export_image *im, co
 			      struct error *err)
 {
 	char *text = NULL;
-	struct outfile f;
 	struct blobref *b = NULL;
 	struct tarw t = {0};
-	if (outfile_open(&f, file, err) < 0)
-		return -1;
 	int rc = -1;
-	if (!(text = index_json(NULL, im, tag, err)) || tarw_open(&t, f.fd, f.path, err) < 0)
+	if (tarw_open(&t, file, err) < 0 || !(text = index_json(NULL, im, tag, err)))
 		goto out;
 	size_t n = image_blobs(im, &b);
 	qsort(b, n, sizeof *b, blobref_cmp);
@@ -441,13 +446,11 @@ static int export_oci_archive(struct store *s, const struct export_image *im, co
 			goto out;
 	}
 	if (tarw_mem(&t, "index.json", text, strlen(text), err) < 0 ||
-	    tarw_mem(&t, "oci-layout", oci_layout, strlen(oci_layout), err) < 0 || tarw_close(&t, err) < 0)
+	    tarw_mem(&t, "oci-layout", oci_layout, strlen(oci_layout), err) < 0)
 		goto out;
-	rc = outfile_commit(&f, err);
+	rc = tarw_commit(&t, err);
 out:
-	tarw_close(&t, NULL);
-	if (rc < 0)
-		outfile_abort(&f);
+	tarw_abort(&t);
 	free(text);
 	free(b);
 	return rc;
@@ -528,7 +531,6 @@ static int export_docker_archive(struct store *s, const struct export_image *im,
 	if (ocidoc_desc(im->config, im->md, &cmt, &cd, &csize, err) < 0)
 		return -1;
 	char *ctext = NULL, *mtext = NULL;
-	struct outfile f = {.fd = -1};
 	size_t clen;
 	json_t *config = NULL, *mj = NULL;
 	struct dentry *e = NULL;
@@ -563,7 +565,7 @@ static int export_docker_archive(struct store *s, const struct export_image *im,
 		err_set(err, "cannot build manifest.json");
 		goto out;
 	}
-	if (outfile_open(&f, file, err) < 0 || tarw_open(&t, f.fd, f.path, err) < 0)
+	if (tarw_open(&t, file, err) < 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
 		int r;
@@ -577,13 +579,9 @@ static int export_docker_archive(struct store *s, const struct export_image *im,
 		if (r < 0)
 			goto out;
 	}
-	if (tarw_close(&t, err) < 0)
-		goto out;
-	rc = outfile_commit(&f, err);
+	rc = tarw_commit(&t, err);
 out:
-	tarw_close(&t, NULL);
-	if (rc < 0)
-		outfile_abort(&f);
+	tarw_abort(&t);
 	json_decref(config);
 	json_decref(mj);
 	free(ctext);
@@ -643,7 +641,6 @@ static int export_rootfs(struct store *s, const struct export_image *im, const s
 	int rc = -1;
 	struct rootwalk w = {0};
 	struct tarw t = {0};
-	struct outfile f = {.fd = -1};
 	struct stat sb;
 	if (o->kind == OUT_ROOTFS_DIR && stat(o->path, &sb) == 0) {
 		dir = xstrdup(o->path); /* as docker's local exporter: into the directory there */
@@ -688,18 +685,14 @@ static int export_rootfs(struct store *s, const struct export_image *im, const s
 	if (rootwalk_read(&w, dir, err) < 0)
 		goto out;
 	qsort(w.e, w.n, sizeof *w.e, entry_cmp);
-	if (outfile_open(&f, o->path, err) < 0 || tarw_open(&t, f.fd, f.path, err) < 0)
+	if (tarw_open(&t, o->path, err) < 0)
 		goto out;
 	for (size_t i = 0; i < w.n; i++)
 		if (tarw_entry(&t, &w.e[i], err) < 0)
 			goto out;
-	if (tarw_close(&t, err) < 0)
-		goto out;
-	rc = outfile_commit(&f, err);
+	rc = tarw_commit(&t, err);
 out:
-	tarw_close(&t, NULL);
-	if (rc < 0)
-		outfile_abort(&f);
+	tarw_abort(&t);
 	if (tmp && o->kind == OUT_ROOTFS_DIR) {
 		remove_tree_at(AT_FDCWD, tmp, NULL);
 		cleanup_del(tmp);
