@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +240,28 @@ static int ingest_layer(struct staging *st, const struct layer_want *w, struct l
 struct srcdir {
 	const char *root;
 	char *real;   /* realpath of root when confined, else NULL */
+	char *tmp;    /* the store's temporary directory an archive went into, or NULL */
 };
+
+/* the archive at path extracted into a new temporary directory of the store, as d (confine: a
+   path that resolves outside it is refused); 0 or -1 with err; srcdir_free d in both cases */
+static int srcdir_extract(struct store *s, const char *path, bool confine, struct srcdir *d, struct error *err)
+{
+	if (store_tmpdir(s, &d->tmp, err) < 0 || untar_extract(path, d->tmp, UNTAR_ADD, err) < 0)
+		return -1;
+	d->root = d->tmp;
+	if (confine && !(d->real = realpath(d->tmp, NULL)))
+		return err_sys(err, "%s", d->tmp);
+	return 0;
+}
+
+static void srcdir_free(struct srcdir *d)
+{
+	if (d->tmp)
+		remove_tree_at(AT_FDCWD, d->tmp, NULL);
+	free(d->tmp);
+	free(d->real);
+}
 
 /* root/rel, refused when it resolves outside root (for archives we extracted) */
 static char *src_path(struct srcdir *d, const char *rel, struct error *err)
@@ -672,7 +694,6 @@ static int load_names(struct srcdir *d, int docker, struct strv *wants, struct s
 
 int transport_load(struct store *s, const char *path, struct strv *names, struct strv *digests, struct error *err)
 {
-	char *tmpdir = NULL;
 	struct srcdir d = {0};
 	struct strv wants;
 	strv_init(&wants, NULL);
@@ -690,16 +711,9 @@ int transport_load(struct store *s, const char *path, struct strv *names, struct
 		err_set(err, "%s: not an archive (want a docker-archive or an oci-archive)", path);
 		goto out;
 	}
-	if (store_tmpdir(s, &tmpdir, err) < 0)
+	if (srcdir_extract(s, path, true, &d, err) < 0)
 		goto out;
-	if (untar_extract(path, tmpdir, UNTAR_ADD, err) < 0)
-		goto out;
-	d.root = tmpdir;
-	if (!(d.real = realpath(tmpdir, NULL))) {
-		err_sys(err, "%s", tmpdir);
-		goto out;
-	}
-	char *mj = xasprintf("%s/manifest.json", tmpdir), *ix = xasprintf("%s/index.json", tmpdir);
+	char *mj = xasprintf("%s/manifest.json", d.root), *ix = xasprintf("%s/index.json", d.root);
 	int docker = access(mj, F_OK) == 0, oci = access(ix, F_OK) == 0;
 	free(mj);
 	free(ix);
@@ -724,11 +738,7 @@ int transport_load(struct store *s, const char *path, struct strv *names, struct
 	}
 	rc = 0;
 out:
-	if (tmpdir) {
-		remove_tree_at(AT_FDCWD, tmpdir, NULL);
-		free(tmpdir);
-	}
-	free(d.real);
+	srcdir_free(&d);
 	strv_free(&wants);
 	return rc;
 }
@@ -740,7 +750,6 @@ int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], st
 		return -1;
 	struct staging st = {.s = s};
 	struct srcdir d = {0};
-	char *tmpdir = NULL;
 	int rc = -1;
 	int is_oci = !strcmp(r.kind, "oci"), is_ocia = !strcmp(r.kind, "oci-archive"),
 	    is_docker = !strcmp(r.kind, "docker-archive"), is_rootfs = !strcmp(r.kind, "rootfs");
@@ -770,15 +779,8 @@ int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], st
 			err_set(err, "%s: not a regular file", r.path);
 			goto out;
 		}
-		if (store_tmpdir(s, &tmpdir, err) < 0)
-			goto out;
-		if (untar_extract(r.path, tmpdir, UNTAR_ADD, err) < 0) {
+		if (srcdir_extract(s, r.path, !is_rootfs, &d, err) < 0) {
 			err_wrap(err, "%s", r.path);
-			goto out;
-		}
-		d.root = tmpdir;
-		if (!is_rootfs && !(d.real = realpath(tmpdir, NULL))) {
-			err_sys(err, "%s", tmpdir);
 			goto out;
 		}
 	}
@@ -792,11 +794,7 @@ int transport_import(struct store *s, const char *src, char out[DIGEST_SIZE], st
 		rc = staging_commit(&st, err);
 out:
 	staging_free(&st);
-	if (tmpdir) {
-		remove_tree_at(AT_FDCWD, tmpdir, NULL);
-		free(tmpdir);
-	}
-	free(d.real);
+	srcdir_free(&d);
 	ref_free(&r);
 	return rc;
 }
