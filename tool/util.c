@@ -539,6 +539,13 @@ char *read_file(const char *path, size_t *lenp)
 	return buf_take(&b);
 }
 
+int read_file_if(const char *path, char **out, size_t *len, struct error *err)
+{
+	if ((*out = read_file(path, len)))
+		return 1;
+	return errno == ENOENT ? 0 : err_sys(err, "read %s", path);
+}
+
 static _Atomic long long io_bytes;
 
 void io_count(long long n)

@@ -117,6 +117,9 @@ long long io_counted(void);
 int openat_root(int rootfd, const char *rel, int flags);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
+/* read_file, a missing file being no error: 1 with *out (and *len when len is set), 0 when path does
+   not exist, -1 with err ("read PATH") */
+int read_file_if(const char *path, char **out, size_t *len, struct error *err);
 /* open path for reading when it is a regular file, never blocking on a fifo nor opening a device
    (nofollow: a symlink in its last component is refused too); the fd (O_CLOEXEC, blocking) and its
    stat go out; -1 with err ("WHAT: not a regular file") otherwise */

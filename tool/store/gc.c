@@ -86,13 +86,11 @@ static int gc_follow(struct store *s, struct map *hs, const char *hex, struct er
 		return 0;
 	}
 	size_t len;
-	char *p = read_file(path, &len);
-	if (!p) {
-		int r = errno == ENOENT ? 0 : err_sys(err, "read %s", path);
-		free(path);
-		return r;
-	}
+	char *p;
+	int r = read_file_if(path, &p, &len, err);
 	free(path);
+	if (r <= 0)
+		return r;
 	size_t i = 0;
 	while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\t' || p[i] == '\r'))
 		i++;
@@ -133,53 +131,71 @@ static int sweep(const char *p, const struct stat *st, long long *bytes, struct 
 	return 0;
 }
 
-static int gc_tmp(struct store *s, time_t now, long long *bytes, struct error *err)
+/* what one gc run walks with */
+struct gc {
+	time_t now;
+	long long keep;      /* seconds a step result is kept for */
+	struct map *hs;      /* the digests reached */
+	long long *bytes;    /* freed so far */
+};
+
+/* each entry of dir (names) whose lstat drop() answers 1 for is swept; 0 keeps it, -1 stops with
+   err; an entry gone meanwhile is skipped */
+static int gc_folder(struct gc *g, const char *dir, const struct strv *names,
+		     int (*drop)(struct gc *g, const char *p, const char *name, const struct stat *st, struct error *err),
+		     struct error *err)
 {
-	char *dir = xasprintf("%s/tmp", store_root(s));
-	struct strv names;
-	strv_init(&names, NULL);
-	int rc = list_dir(dir, &names, err);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		char *p = xasprintf("%s/%s", dir, names.v[i]);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < names->n; i++) {
+		char *p = xasprintf("%s/%s", dir, names->v[i]);
 		struct stat st;
 		if (lstat(p, &st) < 0) {
 			if (errno != ENOENT)
 				rc = err_sys(err, "stat %s", p);
-		} else if (tmp_dead(names.v[i]) || now - st.st_mtime > TMP_MAX_AGE) {
-			rc = sweep(p, &st, bytes, err);
+		} else if ((rc = drop(g, p, names->v[i], &st, err)) > 0) {
+			rc = sweep(p, &st, g->bytes, err);
 		}
 		free(p);
 	}
-	strv_free(&names);
-	free(dir);
 	return rc;
 }
 
-static int gc_results(struct store *s, time_t now, long long keep, struct map *hs, long long *bytes,
-		      struct error *err)
+/* a tmp/ entry of a dead process, or older than TMP_MAX_AGE */
+static int tmp_drop(struct gc *g, const char *p, const char *name, const struct stat *st, struct error *err)
 {
-	char *dir = xasprintf("%s/results", store_root(s));
+	return tmp_dead(name) || g->now - st->st_mtime > TMP_MAX_AGE;
+}
+
+/* a step result older than keep; a newer one keeps what it names */
+static int result_drop(struct gc *g, const char *p, const char *name, const struct stat *st, struct error *err)
+{
+	if ((long long)(g->now - st->st_mtime) > g->keep)
+		return 1;
+	char *text;
+	int r = read_file_if(p, &text, NULL, err);
+	if (r > 0)
+		scan_digests(g->hs, text);
+	free(text);
+	return r < 0 ? -1 : 0;
+}
+
+/* a blob nothing reached; names the store never makes are left alone */
+static int blob_drop(struct gc *g, const char *p, const char *name, const struct stat *st, struct error *err)
+{
+	return strlen(name) == 64 && digest_hex(name, 64) && !map_getn(g->hs, name, 64);
+}
+
+/* sweep the store folder sub with drop (results: the step keys only) */
+static int gc_sweep(struct gc *g, struct store *s, const char *sub,
+		    int (*drop)(struct gc *g, const char *p, const char *name, const struct stat *st, struct error *err),
+		    struct error *err)
+{
+	char *dir = xasprintf("%s/%s", store_root(s), sub);
 	struct strv names;
 	strv_init(&names, NULL);
-	int rc = store_result_list(s, &names, err);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		char *p = xasprintf("%s/%s", dir, names.v[i]);
-		struct stat st;
-		if (lstat(p, &st) < 0) {
-			if (errno != ENOENT)
-				rc = err_sys(err, "stat %s", p);
-		} else if ((long long)(now - st.st_mtime) > keep) {
-			rc = sweep(p, &st, bytes, err);
-		} else {
-			char *text = read_file(p, NULL);
-			if (text)
-				scan_digests(hs, text);
-			else if (errno != ENOENT)
-				rc = err_sys(err, "read %s", p);
-			free(text);
-		}
-		free(p);
-	}
+	int rc = drop == result_drop ? store_result_list(s, &names, err) : list_dir(dir, &names, err);
+	if (rc == 0)
+		rc = gc_folder(g, dir, &names, drop, err);
 	strv_free(&names);
 	free(dir);
 	return rc;
@@ -199,32 +215,6 @@ static int gc_tags(struct store *s, struct map *hs, struct error *err)
 			add_digest(hs, d);
 	}
 	strv_free(&tags);
-	return rc;
-}
-
-static int gc_blobs(struct store *s, struct map *hs, long long *bytes, struct error *err)
-{
-	char *dir = xasprintf("%s/blobs/sha256", store_root(s));
-	struct strv names;
-	strv_init(&names, NULL);
-	int rc = list_dir(dir, &names, err);
-	for (size_t i = 0; rc == 0 && i < names.n; i++) {
-		const char *n = names.v[i];
-		/* names the store never makes are left alone */
-		if (strlen(n) != 64 || !digest_hex(n, 64) || map_getn(hs, n, 64))
-			continue;
-		char *p = xasprintf("%s/%s", dir, n);
-		struct stat st;
-		if (lstat(p, &st) < 0) {
-			if (errno != ENOENT)
-				rc = err_sys(err, "stat %s", p);
-		} else {
-			rc = sweep(p, &st, bytes, err);
-		}
-		free(p);
-	}
-	strv_free(&names);
-	free(dir);
 	return rc;
 }
 
@@ -290,14 +280,15 @@ int gc_run(struct store *s, long long keep_seconds, long long *freed_bytes, stru
 	long long bytes = 0;
 	time_t now = time(NULL);
 	int rc = -1;
-	if (gc_tmp(s, now, &bytes, err) < 0 || gc_results(s, now, keep_seconds, &hs, &bytes, err) < 0 ||
+	struct gc g = {.now = now, .keep = keep_seconds, .hs = &hs, .bytes = &bytes};
+	if (gc_sweep(&g, s, "tmp", tmp_drop, err) < 0 || gc_sweep(&g, s, "results", result_drop, err) < 0 ||
 	    gc_tags(s, &hs, err) < 0)
 		goto out;
 	/* hs grows while it is walked: each manifest adds what it names */
 	for (size_t i = 0; i < map_count(&hs); i++)
 		if (gc_follow(s, &hs, map_key(&hs, i, NULL), err) < 0)
 			goto out;
-	if (gc_blobs(s, &hs, &bytes, err) < 0 || gc_dirs(s, &hs, &bytes, err) < 0)
+	if (gc_sweep(&g, s, "blobs/sha256", blob_drop, err) < 0 || gc_dirs(s, &hs, &bytes, err) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -466,13 +466,11 @@ int store_result_get(struct store *s, const char *key, char **text, struct error
 	if (!key_valid(key))
 		return err_set(err, "invalid step key \"%.140s\"", key);
 	char *path = xasprintf("%s/results/%s", s->root, key);
-	char *p = read_file(path, NULL);
-	if (!p) {
-		int r = errno == ENOENT ? 0 : err_sys(err, "read %s", path);
-		free(path);
-		return r;
-	}
+	char *p;
+	int r = read_file_if(path, &p, NULL, err);
 	free(path);
+	if (r <= 0)
+		return r;
 	*text = p;
 	return 1;
 }
@@ -602,15 +600,14 @@ int store_tag_get(struct store *s, const char *name, char digest[DIGEST_SIZE], s
 	if (!path)
 		return -1;
 	size_t len;
-	char *p = read_file(path, &len);
-	if (!p) {
-		int r = errno == ENOENT ? 0 : err_sys(err, "read %s", path);
+	char *p;
+	int r = read_file_if(path, &p, &len, err);
+	if (r <= 0) {
 		free(path);
 		return r;
 	}
 	while (len && (p[len - 1] == '\n' || p[len - 1] == ' ' || p[len - 1] == '\r'))
 		p[--len] = 0;
-	int r = 1;
 	if (!digest_valid(p))
 		r = err_set(err, "tag %s: %s does not hold a digest", name, path);
 	else
