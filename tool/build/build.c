@@ -54,6 +54,8 @@ struct bctx {
 	char *tmpdir;
 	bool keys;                  /* the keys-only pass: nothing is built */
 	struct run_opts run;
+	struct statcache *sc;       /* the context's stat cache in the store, opened at its first COPY */
+	bool sc_opened;
 };
 
 static double now(void)
@@ -137,6 +139,20 @@ static int mount_from(void *ctx, const char *name, struct image *out, char key[7
 	return out ? image_load(b->s, md, out, err) : 0;
 }
 
+/* the context's stat cache of the store, opened at the first use; NULL when there is none */
+static struct statcache *context_cache(struct bctx *b)
+{
+	if (!b->o->context_statcache || b->keys)
+		return NULL;
+	if (!b->sc_opened) {
+		char *file = statcache_context_file(store_root(b->s), b->ctxdir);
+		b->sc = file ? statcache_open(file, b->ctxdir) : NULL;
+		b->sc_opened = true;
+		free(file);
+	}
+	return b->sc;
+}
+
 /* the sources of a COPY/ADD step: context, another stage, or an image */
 static int collect_sources(struct bctx *b, struct arena *a, const struct step *s, struct copy_src **src,
 			   struct rootfs **from_rf, struct image *from_img, struct error *err)
@@ -173,13 +189,17 @@ static int collect_sources(struct bctx *b, struct arena *a, const struct step *s
 			while (s < b->p->stages[si].steps || s >= b->p->stages[si].steps + b->p->stages[si].nsteps)
 				si++;
 			o->cache = statcache_open(arena_printf(a, "%s/%zu.%zu.stat", b->o->statcache_dir, si,
-							       (size_t)(s - b->p->stages[si].steps) + 1));
+							       (size_t)(s - b->p->stages[si].steps) + 1), b->ctxdir);
+		} else {
+			o->cache = context_cache(b);
 		}
 	}
 	int r = exec_copy_sources(a, s, o, src, err);
-	struct error serr;
-	/* a cache that cannot be saved costs a re-hash next time, nothing more */
-	statcache_close(o->cache, &serr);
+	if (o->cache != b->sc) {
+		struct error serr;
+		/* a cache that cannot be saved costs a re-hash next time, nothing more */
+		statcache_close(o->cache, &serr);
+	}
 	o->cache = NULL;
 	return r;
 }
@@ -379,6 +399,8 @@ static int run_step(struct bctx *b, struct bstage *bs, struct step *s, struct er
 		copy_hash(src, &k);
 	}
 	/* what a RUN's bind mounts read */
+	if (s->instr == I_RUN)
+		b->run.cache = context_cache(b);
 	if (s->instr == I_RUN && exec_run_key(sa, s, &b->run, &k, err) < 0) {
 		key_final(&k, bs->key);
 		goto out;
@@ -701,6 +723,9 @@ static int begin(struct bctx *b, const struct build_opts *o, bool keys, struct e
 
 static void end(struct bctx *b)
 {
+	struct error serr;
+	/* a cache that cannot be saved (a read-only store) costs a re-hash next time, nothing more */
+	statcache_close(b->sc, &serr);
 	if (b->st) {
 		for (size_t i = 0; i < b->p->n; i++)
 			if (b->st[i].img.config)
@@ -832,9 +857,14 @@ int build_run(const struct build_opts *o, char out[DIGEST_SIZE], struct error *e
 		r = 0;
 		goto out;
 	}
-	for (size_t i = 0; i < o->ntags; i++)
+	for (size_t i = 0; i < o->ntags; i++) {
+		/* a no-op rebuild writes nothing: a tag already right is not written (and synced) again */
+		char cur[DIGEST_SIZE];
+		if (store_tag_get(b.s, o->tags[i], cur, err) == 1 && !strcmp(cur, img->manifest))
+			continue;
 		if (store_tag_set(b.s, o->tags[i], img->manifest, err) < 0)
 			goto out;
+	}
 	for (size_t i = 0; i < o->noutputs; i++) {
 		double t0 = now();
 		progress_work(b.prog, arena_printf(b.a, "writing %s", o->outputs[i]));

@@ -51,6 +51,9 @@ struct build_opts {
 	char *stop_key;
 	/* keep a stat cache of each context source set in this folder (STAGE.STEP.stat) */
 	const char *statcache_dir;
+	/* else keep one stat cache of the context in the store (build_run only; not for a context
+	   that is a temporary directory) */
+	bool context_statcache;
 };
 
 /* The keys-only pass, which the Make and Ninja back ends build on: parse and plan the Dockerfile

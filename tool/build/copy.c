@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "hashpool.h"
 #include "ignore.h"
 #include "key.h"
 #include "layer.h"
@@ -63,6 +64,10 @@ struct copy_src {
 	int rootfd;                   /* o->root, which every source is opened below */
 	struct copy_src *owned;       /* archives ADD extracted, freed with this */
 	struct strv globbed;          /* host directories a wildcard was matched in */
+	struct hashpool *pool;        /* hashing the files the stat cache could not vouch for */
+	struct pending *pending;      /* what each job of the pool is for (malloc'd) */
+	size_t npending, cappending;
+	bool drain_err;               /* a result failed: the others are only closed */
 };
 
 /* descriptors of hashed files kept open for writing the layer, and how many may be */
@@ -74,7 +79,13 @@ static char *join(struct arena *a, const char *x, const char *y)
 		return arena_strdup(a, y);
 	if (!*y)
 		return arena_strdup(a, x);
-	return arena_printf(a, "%s/%s", x, y);
+	/* no printf: the walk joins a few names per file of the context */
+	size_t nx = strlen(x), ny = strlen(y);
+	char *p = arena_alloc(a, nx + ny + 2);
+	memcpy(p, x, nx);
+	p[nx] = '/';
+	memcpy(p + nx + 1, y, ny + 1);
+	return p;
 }
 
 /* one bracket class of Go's filepath.Match at *pp against c; -1 when malformed */
@@ -228,9 +239,14 @@ static struct srcmatch *add_match(struct copy_src *s, const char *rel)
 	return m;
 }
 
-static struct srcfile *add_file(struct copy_src *s, struct srcmatch *m)
+static struct srcfile *add_file(struct srcmatch *m)
 {
-	m->files = array_grow(m->files, &m->cap, m->n + 1, sizeof *m->files, s->a);
+	if (m->n == m->cap) {
+		/* malloc'd, not in the arena: a large array grows in place (mremap) instead of being
+		   copied at each doubling; copy_free frees it */
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->files = xrealloc(m->files, m->cap * sizeof *m->files);
+	}
 	struct srcfile *f = &m->files[m->n++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -278,6 +294,100 @@ static void hold(struct srcfile *f, int fd)
 	close(fd);
 }
 
+/* openat without updating the access time when the process may (the owner, or root): reading a
+   just-touched tree would otherwise write every inode back */
+static int open_noatime(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd;
+}
+
+/* the size from which a file is hashed on a helper thread */
+enum { INLINE_HASH = 64 << 10 };
+
+/* what a file handed to the hash pool needs when its result comes back */
+struct pending {
+	size_t mi, fi;                /* s->m[mi].files[fi] (arrays that may move meanwhile) */
+	struct stat seen;             /* the walk's lstat */
+};
+
+/* the result of a file's hashing into its srcfile, checked against what the walk saw; the
+   descriptor is kept for the layer or closed */
+static int apply_hash(struct copy_src *s, const struct pending *p, const struct hashpool_result *r,
+		      struct error *err)
+{
+	struct srcfile *f = &s->m[p->mi].files[p->fi];
+	if (r->err) {
+		close(r->fd);
+		errno = r->err;
+		return err_sys(err, "%s", qname(f->host));
+	}
+	/* the stat the walk took before the open is the one after the read: the content read is
+	   the content it describes */
+	if (!same_content(&p->seen, &r->after)) {
+		close(r->fd);
+		return changed(err, f->host);
+	}
+	memcpy(f->hash, r->hash, KEY_HEX);
+	f->st = r->after;
+	f->src.st = r->after;
+	if (r->caplen) {
+		f->cap = arena_alloc(s->a, r->caplen);
+		memcpy(f->cap, r->cap, r->caplen);
+		f->caplen = r->caplen;
+	}
+	if (s->o && s->o->cache)
+		statcache_put(s->o->cache, f->src.rel, &r->after, f->hash, r->cap, r->caplen);
+	hold(f, r->fd);
+	return 0;
+}
+
+/* take the finished results (all of them, waiting, with all); after an error the rest are only
+   closed */
+static int drain(struct copy_src *s, bool all, struct error *err)
+{
+	struct hashpool_result r;
+	int rc = 0;
+	while (s->pool && hashpool_take(s->pool, all, &r)) {
+		if (s->drain_err)
+			close(r.fd);
+		else if (apply_hash(s, &s->pending[r.tag], &r, err) < 0)
+			s->drain_err = true, rc = -1;
+	}
+	return rc;
+}
+
+static int queue_hash(struct copy_src *s, size_t mi, size_t fi, int fd, const struct stat *seen, struct error *err)
+{
+	if (seen->st_size < INLINE_HASH) {
+		/* a small file costs less to hash than to hand to another thread */
+		struct pending p = {.mi = mi, .fi = fi, .seen = *seen};
+		struct hashpool_result r = {.fd = fd};
+		hashpool_run(&r);
+		return apply_hash(s, &p, &r, err);
+	}
+	if (!s->pool)
+		s->pool = hashpool_new();
+	while (hashpool_full(s->pool)) {
+		struct hashpool_result r;
+		hashpool_take(s->pool, true, &r);
+		if (apply_hash(s, &s->pending[r.tag], &r, err) < 0) {
+			s->drain_err = true;
+			close(fd);
+			return -1;
+		}
+	}
+	if (s->npending == s->cappending) {
+		s->cappending = s->cappending ? 2 * s->cappending : 256;
+		s->pending = xrealloc(s->pending, s->cappending * sizeof *s->pending);
+	}
+	s->pending[s->npending] = (struct pending){.mi = mi, .fi = fi, .seen = *seen};
+	hashpool_submit(s->pool, fd, s->npending++);
+	return drain(s, false, err);
+}
+
 /* fill f from name in the directory dirfd, as seen (lstat) by the walk, never following a symlink:
    a regular file is opened once and hashed from that descriptor, which the layer reads too; a
    directory's descriptor goes to *dirout (when set); what is no longer what the walk saw fails */
@@ -298,43 +408,35 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 	} else if (S_ISREG(seen->st_mode) && s->o && s->o->list_only) {
 		return 0;
 	} else if (S_ISREG(seen->st_mode)) {
-		int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENXIO))
-			return changed(err, host);
-		if (fd < 0)
-			return err_sys(err, "%s", qname(host));
-		struct stat st;
-		if (fstat(fd, &st) < 0 || !same_file(&st, seen) ||
-		    (s->o && s->o->cache ? statcache_hash(s->o->cache, host, fd, &st, f->hash) : key_fd(fd, f->hash)) < 0) {
-			int e = errno;
-			close(fd);
-			if (!same_file(&st, seen))
-				return changed(err, host);
-			errno = e;
-			return err_sys(err, "%s", qname(host));
-		}
-		struct stat after;
-		if (fstat(fd, &after) < 0 || !same_content(&st, &after)) {
-			close(fd);
-			return changed(err, host);
-		}
-		f->st = st;
+		struct statcache *cache = s->o ? s->o->cache : NULL;
+		unsigned char cap[STATCACHE_CAP_MAX];
+		size_t caplen = 0;
 		f->src.rootfd = s->rootfd;
 		f->src.rel = rrel;
-		f->src.st = st;
-		char cap[256];
-		ssize_t k = fgetxattr(fd, "security.capability", cap, sizeof cap);
-		if (k > 0) {
-			f->cap = arena_alloc(s->a, (size_t)k);
-			memcpy(f->cap, cap, (size_t)k);
-			f->caplen = (size_t)k;
+		f->src.st = *seen;
+		if (cache && statcache_get(cache, rrel, seen, f->hash, cap, &caplen)) {
+			/* unchanged since it was hashed: not opened at all (the layer, if one is
+			   written, opens it again and checks it is still this file) */
+			if (caplen) {
+				f->cap = arena_alloc(s->a, caplen);
+				memcpy(f->cap, cap, caplen);
+				f->caplen = caplen;
+			}
+		} else {
+			int fd = open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+			if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENXIO))
+				return changed(err, host);
+			if (fd < 0)
+				return err_sys(err, "%s", qname(host));
+			/* hashed on a helper thread while the walk goes on; the match is the last one */
+			if (queue_hash(s, s->n - 1, (size_t)(f - s->m[s->n - 1].files), fd, seen, err) < 0)
+				return -1;
 		}
-		hold(f, fd);
-		if (f->st.st_nlink > 1) {
+		if (seen->st_nlink > 1) {
 			/* hard links are kept: group them by inode, but key them by walk order, which
 			   a copy of the tree (cp -a, another checkout) keeps and its inodes do not */
 			static unsigned long long next_key;
-			unsigned long long id[2] = {f->st.st_dev, f->st.st_ino};
+			unsigned long long id[2] = {(unsigned long long)seen->st_dev, (unsigned long long)seen->st_ino};
 			bool added;
 			struct link_group *g = map_putn(&s->links, id, sizeof id, &added);
 			if (added) {
@@ -345,7 +447,7 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 			f->link_key = g->key;
 		}
 	} else if (S_ISDIR(seen->st_mode) && dirout) {
-		int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == ENOENT))
 			return changed(err, host);
 		if (fd < 0)
@@ -402,8 +504,10 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		qsort(names.v, names.n, sizeof *names.v, cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
 		char *b = join(s->a, below, names.v[i]);
-		char *cr = ctxrel ? join(s->a, ctxrel, names.v[i]) : NULL;
-		char *h = arena_printf(s->a, "%s/%s", host, names.v[i]);
+		char *rr = join(s->a, rrel, names.v[i]);
+		/* the context's path of an entry is its path below root */
+		char *cr = ctxrel ? rr : NULL;
+		char *h = *host ? join(s->a, host, names.v[i]) : arena_printf(s->a, "/%s", names.v[i]);
 		bool ex = excluded(s, cr, b);
 		struct stat st;
 		if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -414,10 +518,9 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		if (ex && !(S_ISDIR(st.st_mode) && s->o->ignore && ignore_has_exceptions(s->o->ignore)))
 			continue;
 		size_t at = m->n;
-		struct srcfile *f = add_file(s, m);
+		struct srcfile *f = add_file(m);
 		f->rel = b;
 		int sub = -1;
-		char *rr = join(s->a, rrel, names.v[i]);
 		if (fill_at(s, f, dfd, names.v[i], h, rr, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
 			return -1;
 		if (sub >= 0) {
@@ -578,7 +681,7 @@ static int add_source(struct copy_src *s, const char *rel, size_t strip, const c
 	}
 	struct srcmatch *m = add_match(s, arena_strdup(s->a, rel));
 	m->strip = strip;
-	struct srcfile *f = add_file(s, m);
+	struct srcfile *f = add_file(m);
 	f->rel = "";
 	if (fill_at(s, f, pfd, base, host, res, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
 		goto out;
@@ -626,13 +729,18 @@ void copy_free(struct copy_src *s)
 {
 	while (s) {
 		ignore_free(s->exclude);
-		for (size_t i = 0; i < s->n; i++)
+		s->exclude = NULL;
+		for (size_t i = 0; i < s->n; i++) {
 			for (size_t j = 0; j < s->m[i].n; j++)
 				if (s->m[i].files[j].src.fd >= 0) {
 					close(s->m[i].files[j].src.fd);
 					s->m[i].files[j].src.fd = -1;
 					__atomic_sub_fetch(&held_fds, 1, __ATOMIC_RELAXED);
 				}
+			free(s->m[i].files);
+			s->m[i].files = NULL;
+			s->m[i].n = s->m[i].cap = 0;
+		}
 		if (s->rootfd >= 0)
 			close(s->rootfd);
 		s->rootfd = -1;
@@ -651,8 +759,8 @@ struct copy_src *copy_new(struct arena *a)
 	return s;
 }
 
-int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *patterns, size_t n,
-		 struct copy_src **out, struct error *err)
+static int collect(struct arena *a, const struct copy_opts *o, const char *const *patterns, size_t n,
+		   struct copy_src **out, struct error *err)
 {
 	struct copy_src *s = copy_new(a);
 	s->o = o;
@@ -706,11 +814,26 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 	return 0;
 }
 
+int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *patterns, size_t n,
+		 struct copy_src **out, struct error *err)
+{
+	int r = collect(a, o, patterns, n, out, err);
+	/* every hash in: on an error only to close the descriptors */
+	struct error derr;
+	if (drain(*out, true, r < 0 ? &derr : err) < 0)
+		r = -1;
+	hashpool_free((*out)->pool);
+	(*out)->pool = NULL;
+	free((*out)->pending);
+	(*out)->pending = NULL;
+	return r;
+}
+
 void copy_add_data(struct copy_src *s, const char *name, const char *data, size_t len)
 {
 	struct srcmatch *m = add_match(s, arena_strdup(s->a, name));
 	m->data = true;
-	struct srcfile *f = add_file(s, m);
+	struct srcfile *f = add_file(m);
 	f->rel = "";
 	f->data = data;
 	f->datalen = len;

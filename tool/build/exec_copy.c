@@ -271,6 +271,7 @@ int exec_workdir(struct exec *x, struct error *err)
 					e[w++] = e[i];
 			lr = exec_add_layer(x, e, w, err);
 		}
+		copy_free(empty);
 	}
 	rootfs_close(rf);
 	if (lr < 0)

@@ -385,7 +385,7 @@ int exec_run_key(struct arena *a, const struct step *s, const struct run_opts *o
 		if (!o || !o->context)
 			return err_set(err, "RUN --mount=type=bind: no build context");
 		struct copy_opts co = {.root = o->context, .context = true, .what = "the build context",
-				       .ignore = o->ignore};
+				       .ignore = o->ignore, .cache = o->cache};
 		const char *pat = context_rel(a, m[i].source);
 		struct copy_src *src;
 		if (copy_collect(a, &co, &pat, 1, &src, err) < 0)

@@ -19,6 +19,7 @@ struct ignore;
 struct image;
 struct key;
 struct store;
+struct statcache;
 struct step;
 
 /* what the whole build says about RUN steps */
@@ -32,6 +33,7 @@ struct run_opts {
 	size_t nsecrets;
 	const char *context;        /* the build context, for bind mounts */
 	const struct ignore *ignore;
+	struct statcache *cache;    /* the context's stat cache (for a bind mount's key), or NULL */
 	/* RUN --mount from=NAME: the image of stage NAME (built first) or of image NAME in the store,
 	   into out (the caller frees it); with key set, its step key or manifest digest instead */
 	int (*from)(void *ctx, const char *name, struct image *out, char key[72], struct error *err);

@@ -77,6 +77,9 @@ int key_fd(int fd, char hex[KEY_HEX])
 			break;
 		XXH3_128bits_update(st, buf, (size_t)r);
 		off += r;
+		/* a short read of a regular file is its end: no second read to see 0 */
+		if ((size_t)r < sizeof buf)
+			break;
 	}
 	hex128(XXH3_128bits_digest(st), hex);
 	return 0;

@@ -23,7 +23,8 @@ void key_str(struct key *k, const char *s);
 void key_u64(struct key *k, uint64_t v);
 /* finish into hex; k may be started again with key_init */
 void key_final(struct key *k, char hex[KEY_HEX]);
-/* the XXH3-128 of what fd holds, read from offset 0, into hex; 0 or -1 with errno */
+/* the XXH3-128 of what the regular file fd holds, read from offset 0 (a short read is its end),
+   into hex; 0 or -1 with errno */
 int key_fd(int fd, char hex[KEY_HEX]);
 
 #endif

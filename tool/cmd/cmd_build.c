@@ -218,6 +218,8 @@ int cmd_build(int argc, char **argv)
 	char *ctxdir = NULL, *dockerfile = NULL, *data = NULL;
 	if (!strcmp(o.context, "-"))
 		o.context = ctxdir = stdin_context(&cs);
+	/* a context extracted from standard input is new every time: a cache of it would only grow */
+	o.context_statcache = !ctxdir;
 	struct stat st;
 	if (stat(o.context, &st) < 0)
 		fatal("context %s: %m", o.context);

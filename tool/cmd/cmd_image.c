@@ -14,6 +14,7 @@
 #include "image.h"
 #include "ref.h"
 #include "gc.h"
+#include "statcache.h"
 #include "store.h"
 #include "userns.h"
 #include "util.h"
@@ -604,7 +605,8 @@ int cmd_gc(int argc, char **argv)
 {
 	static const char usage[] = "usage: strata gc [--all]\n"
 				    "  removes blobs, results and directories that no name needs and no step result\n"
-				    "  of the last 7 days refers to, and temporary files that dead builds left;\n"
+				    "  of the last 7 days refers to, temporary files that dead builds left and the\n"
+				    "  stat caches of build contexts that are gone;\n"
 				    "  says how much it freed\n"
 				    "  -a, --all   drop every step result too (the next build starts cold), so only\n"
 				    "              what a name needs stays\n";
@@ -627,6 +629,7 @@ int cmd_gc(int argc, char **argv)
 	(void)userns_enter(&uerr);
 	if (store_open(&s, &err) < 0 || gc_run(s, all ? -1 : KEEP_SECONDS, &freed, &err) < 0)
 		return cmd_fail(s, &err);
+	freed += statcache_gc(store_root(s));
 	human_size(freed, hs, sizeof hs);
 	printf("freed %s (%lld bytes)\n", hs, freed);
 	store_close(s);

@@ -7,6 +7,8 @@
      dirs/KIND/ID/         directories made once and then read-only (extracted layers, root filesystems)
      tags/NAME             image names -> manifest digest
      gc                    rewritten by every gc (build graphs depend on it)
+     statcache/ID          a build context's stat cache (statcache.h), removed by gc once the
+                           context is gone
      tmp/                  temporary files, renamed into place
    Every write is temp + fsync + rename; readers verify digests; several
    processes may use one store at once. */
