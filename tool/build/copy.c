@@ -241,12 +241,8 @@ static struct srcmatch *add_match(struct copy_src *s, const char *rel)
 
 static struct srcfile *add_file(struct srcmatch *m)
 {
-	if (m->n == m->cap) {
-		/* malloc'd, not in the arena: a large array grows in place (mremap) instead of being
-		   copied at each doubling; copy_free frees it */
-		m->cap = m->cap ? m->cap * 2 : 16;
-		m->files = xrealloc(m->files, m->cap * sizeof *m->files);
-	}
+	/* malloc'd, not in the arena, so the old copies are freed as it grows; copy_free frees it */
+	m->files = array_grow(m->files, &m->cap, m->n + 1, sizeof *m->files, NULL);
 	struct srcfile *f = &m->files[m->n++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -379,10 +375,7 @@ static int queue_hash(struct copy_src *s, size_t mi, size_t fi, int fd, const st
 			return -1;
 		}
 	}
-	if (s->npending == s->cappending) {
-		s->cappending = s->cappending ? 2 * s->cappending : 256;
-		s->pending = xrealloc(s->pending, s->cappending * sizeof *s->pending);
-	}
+	s->pending = array_grow(s->pending, &s->cappending, s->npending + 1, sizeof *s->pending, NULL);
 	s->pending[s->npending] = (struct pending){.mi = mi, .fi = fi, .seen = *seen};
 	hashpool_submit(s->pool, fd, s->npending++);
 	return drain(s, false, err);

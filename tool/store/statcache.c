@@ -266,15 +266,13 @@ char *statcache_context_file(const char *store_root, const char *dir)
 		free(abs);
 		return NULL;
 	}
-	XXH3_state_t *h = XXH3_createState();
-	if (!h)
-		fatal("out of memory");
-	XXH3_128bits_reset(h);
+	size_t n = strlen(abs) + 1;
 	unsigned long long id[2] = {(unsigned long long)st.st_dev, (unsigned long long)st.st_ino};
-	XXH3_128bits_update(h, abs, strlen(abs) + 1);
-	XXH3_128bits_update(h, id, sizeof id);
-	XXH128_hash_t d = XXH3_128bits_digest(h);
-	XXH3_freeState(h);
+	char *key = xmalloc(n + sizeof id);
+	memcpy(key, abs, n);
+	memcpy(key + n, id, sizeof id);
+	XXH128_hash_t d = XXH3_128bits(key, n + sizeof id);
+	free(key);
 	free(abs);
 	return xasprintf("%s/statcache/%016llx%016llx", store_root, (unsigned long long)d.high64,
 			 (unsigned long long)d.low64);
