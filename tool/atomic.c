@@ -68,10 +68,10 @@ fail:
 	return -1;
 }
 
-int atomic_write(const char *path, const void *p, size_t n, unsigned mode, struct error *err)
+static int write_tmp(const char *path, const void *p, size_t n, unsigned mode, int durable, struct error *err)
 {
 	char *tmp = xasprintf("%s.%ld.tmp", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	int r;
 	if (fd < 0)
 		r = err_sys(err, "create %s", tmp);
@@ -79,8 +79,26 @@ int atomic_write(const char *path, const void *p, size_t n, unsigned mode, struc
 		r = err_sys(err, "write %s", tmp);
 		close(fd);
 		unlink(tmp);
-	} else
+	} else if (durable)
 		r = atomic_commit(fd, tmp, path, err);
+	else if (close(fd) < 0) {
+		r = err_sys(err, "close %s", tmp);
+		unlink(tmp);
+	} else if (rename(tmp, path) < 0) {
+		r = err_sys(err, "rename %s to %s", tmp, path);
+		unlink(tmp);
+	} else
+		r = 0;
 	free(tmp);
 	return r;
+}
+
+int atomic_write(const char *path, const void *p, size_t n, unsigned mode, struct error *err)
+{
+	return write_tmp(path, p, n, mode, 1, err);
+}
+
+int atomic_write_cache(const char *path, const void *p, size_t n, unsigned mode, struct error *err)
+{
+	return write_tmp(path, p, n, mode, 0, err);
 }

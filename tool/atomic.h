@@ -14,6 +14,9 @@ int atomic_commit(int fd, const char *tmp, const char *path, struct error *err);
 /* replace path's content with the n bytes at p (mode for a new file), through PATH.PID.tmp and
    atomic_commit; 0 or -1 with err */
 int atomic_write(const char *path, const void *p, size_t n, unsigned mode, struct error *err);
+/* atomic_write without the fsyncs, for a cache whose loss costs only a recomputation: a reader
+   finds the old content or the new, but a crash may leave either, or a torn file; 0 or -1 with err */
+int atomic_write_cache(const char *path, const void *p, size_t n, unsigned mode, struct error *err);
 /* fsync the directory holding path, after a rename or a mkdir there; 0 or -1 with err */
 int atomic_sync_parent(const char *path, struct error *err);
 

@@ -819,3 +819,22 @@ int write_if_changed(const char *path, const void *p, size_t n)
 	}
 	return 1;
 }
+
+bool prog_on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+	for (const char *p = path;;) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
+		bool ok = access(cand, X_OK) == 0;
+		free(cand);
+		if (ok)
+			return true;
+		if (!end)
+			return false;
+		p = end + 1;
+	}
+}

@@ -49,6 +49,9 @@ char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(
    ends the process */
 void *array_grow(void *v, size_t *cap, size_t need, size_t size, struct arena *a);
 
+/* an executable prog is in one of $PATH's folders (a default path when PATH is unset or empty) */
+bool prog_on_path(const char *prog);
+
 /* a growable byte string: s is never NULL and always NUL-terminated ("" until the first byte
    goes in; the empty text is read-only until then); from an arena when a is set, else malloc */
 struct buf {

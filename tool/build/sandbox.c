@@ -464,25 +464,6 @@ static void on_stop(int sig)
 		kill(stop_pid, SIGKILL);
 }
 
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	for (const char *p = path;;) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
-		bool ok = access(cand, X_OK) == 0;
-		free(cand);
-		if (ok)
-			return true;
-		if (!end)
-			return false;
-		p = end + 1;
-	}
-}
-
 /* slirp4netns for the network namespace of pid: its pid, once it has configured tap0 */
 static pid_t start_slirp(pid_t pid, int *exit_w, struct error *err)
 {
@@ -533,7 +514,7 @@ static pid_t start_slirp(pid_t pid, int *exit_w, struct error *err)
 
 int sandbox_net_ready(enum sandbox_net net, struct error *err)
 {
-	if (net == SANDBOX_NET_DEFAULT && !on_path("slirp4netns"))
+	if (net == SANDBOX_NET_DEFAULT && !prog_on_path("slirp4netns"))
 		return err_set(err, "the default network needs slirp4netns, which is not installed (apt-get install "
 				    "slirp4netns); --network=none has no network, --network=host the host's");
 	/* slirp4netns opens the tun device as the user (the namespace's root has no rights on it) */

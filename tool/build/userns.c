@@ -38,25 +38,6 @@ static bool subid(const char *file, const char *name, unsigned long uid, unsigne
 	return found;
 }
 
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-	for (const char *p = path;;) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		char *cand = xasprintf("%.*s/%s", (int)len, p, prog);
-		bool ok = access(cand, X_OK) == 0;
-		free(cand);
-		if (ok)
-			return true;
-		if (!end)
-			return false;
-		p = end + 1;
-	}
-}
-
 static int write_proc(const char *file, const char *text, struct error *err)
 {
 	int fd = open(file, O_WRONLY | O_CLOEXEC);
@@ -101,7 +82,7 @@ int userns_enter(struct error *err)
 	struct passwd *pw = getpwuid(uid);
 	unsigned long us, uc, gs, gc;
 	bool ranges = pw && subid("/etc/subuid", pw->pw_name, uid, &us, &uc) &&
-		      subid("/etc/subgid", pw->pw_name, uid, &gs, &gc) && on_path("newuidmap") && on_path("newgidmap");
+		      subid("/etc/subgid", pw->pw_name, uid, &gs, &gc) && prog_on_path("newuidmap") && prog_on_path("newgidmap");
 	if (!ranges) {
 		if (sys_unshare_user(err) < 0)
 			return -1;
@@ -113,7 +94,7 @@ int userns_enter(struct error *err)
 		if (write_proc("/proc/self/gid_map", map, err) < 0)
 			return -1;
 		snprintf(described, sizeof described, "only id 0 (uid %u; no /etc/subuid and /etc/subgid ranges%s)",
-			 (unsigned)uid, on_path("newuidmap") ? "" : ", no newuidmap");
+			 (unsigned)uid, prog_on_path("newuidmap") ? "" : ", no newuidmap");
 		active = true;
 		return 0;
 	}

@@ -432,26 +432,12 @@ static int save(struct statcache *c, struct error *err)
 	}
 	free(dir);
 	/* no fsync: a cache torn by a crash fails its checksum and costs one hashing, nothing more */
-	char *tmp = xasprintf("%s.%ld.tmp", c->file, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int r = -1;
-	if (fd < 0 || write_all(fd, head, strlen(head)) < 0 || write_all(fd, b.s, b.len) < 0) {
-		err_sys(err, "%s", tmp);
-	} else if (close(fd) < 0) {
-		fd = -1;
-		err_sys(err, "%s", tmp);
-	} else {
-		fd = -1;
-		if (rename(tmp, c->file) < 0)
-			err_sys(err, "%s", c->file);
-		else
-			r = 0;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
+	struct buf all;
+	buf_init(&all, NULL);
+	buf_puts(&all, head);
+	buf_putn(&all, b.s, b.len);
+	int r = atomic_write_cache(c->file, all.s, all.len, 0600, err);
+	buf_free(&all);
 	free(head);
 	buf_free(&b);
 	return r;
