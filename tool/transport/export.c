@@ -456,6 +456,25 @@ out:
 	return rc;
 }
 
+/* the outcome of streaming the stored layer blob digest: rc of the stream, hashed of lstream_close
+   (its error in herr), the content digest raw and diff_id tar it found; a damaged blob is the
+   cause of whatever else went wrong, so it is reported first; 0 or -1 with err */
+static int stored_layer_verdict(int rc, int hashed, const struct error *herr, const char *raw, const char *tar,
+				const char *digest, const char *diff_id, struct error *err)
+{
+	if (hashed < 0)
+		return (*err = *herr, -1);
+	if (strcmp(raw, digest) != 0)
+		return err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
+	if (rc < 0) {
+		err_wrap(err, "layer %s", digest);
+		return -1;
+	}
+	if (strcmp(tar, diff_id) != 0)
+		return err_set(err, "layer %s: diff_id %s, but the config says %s", digest, tar, diff_id);
+	return 0;
+}
+
 /* the layer's tar (uncompressed) as the entry name; checked against diff_id */
 static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t *desc, const char *diff_id,
 		      struct error *err)
@@ -495,16 +514,8 @@ static int tarw_layer(struct tarw *t, struct store *s, const char *name, json_t 
 			lstream_drain(&ls);
 		long long got = ls.tarsize;
 		struct error herr;
-		/* a damaged blob is the cause of whatever else went wrong */
-		if (lstream_close(&ls, raw, tar, NULL, &herr) < 0)
-			rc = (*err = herr, -1);
-		else if (strcmp(raw, digest) != 0)
-			rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
-		else if (rc < 0)
-			err_wrap(err, "layer %s", digest);
-		else if (strcmp(tar, diff_id) != 0)
-			rc = err_set(err, "layer %s: diff_id %s, but the config says %s", digest, tar, diff_id);
-		else if (pass == 1 && got != tarsize)
+		rc = stored_layer_verdict(rc, lstream_close(&ls, raw, tar, NULL, &herr), &herr, raw, tar, digest, diff_id, err);
+		if (rc == 0 && pass == 1 && got != tarsize)
 			rc = err_set(err, "layer %s: changed while read", digest);
 		tarsize = got;
 	}
@@ -731,15 +742,7 @@ static int recompress_layer(struct staging *st, const char *digest, long long si
 	struct error herr;
 	int hashed = lstream_close(&ls, raw, tar, out, &herr);
 	close(fd);
-	/* a damaged blob is the cause of whatever else went wrong */
-	if (hashed < 0)
-		rc = (*err = herr, -1);
-	else if (strcmp(raw, digest) != 0)
-		rc = err_set(err, "corrupt blob %s in the store: content is %s", digest, raw);
-	else if (rc < 0)
-		err_wrap(err, "layer %s", digest);
-	else if (strcmp(tar, diff_id) != 0)
-		rc = err_set(err, "layer %s: diff_id %s, but the config says %s", digest, tar, diff_id);
+	rc = stored_layer_verdict(rc, hashed, &herr, raw, tar, digest, diff_id, err);
 	if (close(tfd) < 0 && rc == 0)
 		rc = err_sys(err, "write %s", tmp);
 	if (rc < 0) {
