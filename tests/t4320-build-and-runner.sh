@@ -8,12 +8,12 @@ cd "$T" || exit 1
 mkdir -p fake/tests fake/bin
 cp "$top/tests/run" fake/tests/run
 printf '#!/bin/sh\n# checks: 3\necho "ok one"\n' >fake/tests/t0001-short.sh
-STRATA=/bin/true TESTBIN="$T/fake/bin" sh fake/tests/run plain >short.out 2>&1
+env -u STRATA_TESTS -u STRATA_SUMMARY STRATA=/bin/true TESTBIN="$T/fake/bin" sh fake/tests/run plain >short.out 2>&1
 rc=$?
 [ $rc -ne 0 ] && grep -q 'FAIL t0001-short.sh: ran 1 checks, declares 3' short.out && grep -q 'plain: 1 passed, 1 failed' short.out &&
 	ok runner-fails-short-script || fail runner-fails-short-script "rc $rc: $(cat short.out)"
 printf '#!/bin/sh\n# checks: 3\necho "ok one"\necho "ok two"\necho "ok three"\n' >fake/tests/t0001-short.sh
-STRATA=/bin/true TESTBIN="$T/fake/bin" sh fake/tests/run plain >full.out 2>&1 && grep -q 'plain: 3 passed, 0 failed' full.out &&
+env -u STRATA_TESTS -u STRATA_SUMMARY STRATA=/bin/true TESTBIN="$T/fake/bin" sh fake/tests/run plain >full.out 2>&1 && grep -q 'plain: 3 passed, 0 failed' full.out &&
 	ok runner-passes-full-script || fail runner-passes-full-script "$(cat full.out)"
 if ! need make || [ ! -f "$top/config.mk" ]; then
 	skip make-flags "needs make and a configured tree"
@@ -21,10 +21,12 @@ if ! need make || [ ! -f "$top/config.mk" ]; then
 	skip make-bench "needs make and a configured tree"
 	exit 0
 fi
-make -n -B -C "$top" strata >plain.n 2>&1
+# a make run from make check inherits its command-line variables (DEVELOPER=1) through MAKEFLAGS
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u DEVELOPER make "$@"; }
+mk -n -B -C "$top" strata >plain.n 2>&1
 grep -q ' -Wall ' plain.n && ! grep -q -- '-Werror' plain.n && ok make-flags || fail make-flags "$(grep -m1 ' -c ' plain.n)"
-make -n -B -C "$top" DEVELOPER=1 strata >dev.n 2>&1
+mk -n -B -C "$top" DEVELOPER=1 strata >dev.n 2>&1
 grep -q -- '-Werror' dev.n && ok make-flags-developer || fail make-flags-developer "$(grep -m1 ' -c ' dev.n)"
 # make bench with one quick bench named: it goes through bench/all, which runs bench/parse
-make -C "$top" -s bench BENCH=parse >bench.out 2>&1 && grep -q '^== bench/parse' bench.out && ok make-bench ||
+mk -C "$top" -s bench BENCH=parse >bench.out 2>&1 && grep -q '^== bench/parse' bench.out && ok make-bench ||
 	fail make-bench "$(tail -c 400 bench.out)"
