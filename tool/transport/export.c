@@ -715,6 +715,17 @@ out:
 	return rc;
 }
 
+/* the stored layer blob staging_layer streams, and what its config says */
+struct stored_layer {
+	const char *digest, *diff_id;
+};
+
+static int stored_layer_judge(int rc, const struct staged_layer *l, void *arg, struct error *err)
+{
+	const struct stored_layer *sl = arg;
+	return stored_layer_verdict(rc, l->hashed, &l->herr, l->raw, l->tar, sl->digest, sl->diff_id, err);
+}
+
 /* the layer blob digest (size bytes) recompressed as how says into a staged blob, checked against
    its digest and diff_id on the way; the new digest and size go out */
 static int recompress_layer(struct staging *st, const char *digest, long long size, enum gzmode gz, const char *diff_id,
@@ -723,34 +734,14 @@ static int recompress_layer(struct staging *st, const char *digest, long long si
 	int fd = blob_open(st->s, digest, size, err);
 	if (fd < 0)
 		return -1;
-	char *tmp;
-	int tfd;
-	if (store_tmpfile(st->s, &tmp, &tfd, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	struct lstream ls;
-	int rc = lstream_open(&ls, fd, size, gz, tfd, how);
-	if (rc == 0)
-		rc = lstream_finish(&ls);
-	if (rc < 0) {
-		*err = ls.err;
-		lstream_drain(&ls);
-	}
-	char raw[DIGEST_SIZE], tar[DIGEST_SIZE];
-	*outsize = ls.gzsize;
-	struct error herr;
-	int hashed = lstream_close(&ls, raw, tar, out, &herr);
+	struct stored_layer sl = {digest, diff_id};
+	struct staged_layer l;
+	int rc = staging_layer(st, fd, size, gz, how, NULL, stored_layer_judge, &sl, &l, err);
 	close(fd);
-	rc = stored_layer_verdict(rc, hashed, &herr, raw, tar, digest, diff_id, err);
-	if (close(tfd) < 0 && rc == 0)
-		rc = err_sys(err, "write %s", tmp);
-	if (rc < 0) {
-		store_tmp_discard(st->s, tmp);
-		free(tmp);
+	if (rc < 0)
 		return -1;
-	}
-	staging_add(st, tmp, out);
+	memcpy(out, l.gz, DIGEST_SIZE);
+	*outsize = l.gzsize;
 	return 0;
 }
 

@@ -164,6 +164,32 @@ struct layer_got {
 	int gz; /* the stored blob: 0 a plain tar, 1 gzip'd, 2 zstd */
 };
 
+/* a layer being ingested, and how messages name it */
+struct ingest {
+	const struct layer_want *w;
+	const char *label, *blabel;
+};
+
+static int ingest_scan(struct lstream *ls, void *arg, struct error *err)
+{
+	return layer_scan(ls, ((const struct ingest *)arg)->label, err);
+}
+
+static int ingest_judge(int rc, const struct staged_layer *l, void *arg, struct error *err)
+{
+	const struct ingest *in = arg;
+	if (l->hashed < 0)
+		rc = (*err = l->herr, -1);
+	if (rc < 0 && strncmp(err->msg, in->label, strlen(in->label)) != 0)
+		err_wrap(err, "%s", in->label);
+	/* a wrong digest is the cause of whatever else went wrong */
+	if (l->hashed == 0 && in->w->digest && strcmp(l->raw, in->w->digest) != 0)
+		return err_set(err, "%s: digest mismatch: content is %s", in->blabel, l->raw);
+	if (l->hashed == 0 && rc == 0 && strcmp(l->tar, in->w->diff_id) != 0)
+		return err_set(err, "%s: diff_id %s, but the config says %s", in->label, l->tar, in->w->diff_id);
+	return rc;
+}
+
 /* verify the layer w (digest, size, entries, diff_id) into a staged blob */
 static int ingest_layer(struct staging *st, const struct layer_want *w, struct layer_got *g, struct error *err)
 {
@@ -182,56 +208,24 @@ static int ingest_layer(struct staging *st, const struct layer_want *w, struct l
 		close(fd);
 		return -1;
 	}
-	char *tmp;
-	int tfd;
-	if (store_tmpfile(st->s, &tmp, &tfd, err) < 0) {
-		close(fd);
-		return -1;
-	}
-	struct lstream ls;
 	static const struct compression contract = {COMPRESS_GZIP, 0};
-	int rc = lstream_open(&ls, fd, sb.st_size, w->gz, tfd, w->recompress ? &contract : NULL);
-	if (rc < 0)
-		*err = ls.err;
-	else if ((rc = layer_scan(&ls, label, err)) == 0 && (rc = lstream_finish(&ls)) < 0)
-		*err = ls.err;
-	if (rc < 0)
-		lstream_drain(&ls);
-	char raw[DIGEST_SIZE], tar[DIGEST_SIZE], gz[DIGEST_SIZE];
-	long long rawsize = ls.rawsize, gzsize = ls.gzsize;
-	int wasgz = ls.gz;
-	struct error herr;
-	bool hashed = lstream_close(&ls, raw, tar, gz, &herr) == 0;
+	struct ingest in = {w, label, blabel};
+	struct staged_layer l;
+	r = staging_layer(st, fd, sb.st_size, w->gz, w->recompress ? &contract : NULL, ingest_scan, ingest_judge, &in,
+			  &l, err);
 	close(fd);
-	if (!hashed)
-		rc = (*err = herr, -1);
-	if (rc < 0 && strncmp(err->msg, label, strlen(label)) != 0)
-		err_wrap(err, "%s", label);
-	/* a wrong digest is the cause of whatever else went wrong */
-	if (hashed && w->digest && strcmp(raw, w->digest) != 0)
-		rc = err_set(err, "%s: digest mismatch: content is %s", blabel, raw);
-	else if (hashed && rc == 0 && strcmp(tar, w->diff_id) != 0)
-		rc = err_set(err, "%s: diff_id %s, but the config says %s", label, tar, w->diff_id);
-	if (rc == 0 && close(tfd) < 0)
-		rc = err_sys(err, "write %s", tmp);
-	else if (rc < 0)
-		close(tfd);
-	if (rc < 0) {
-		unlink(tmp);
-		free(tmp);
+	if (r < 0)
 		return -1;
-	}
 	if (w->recompress) {
-		memcpy(g->digest, gz, DIGEST_SIZE);
-		g->size = gzsize;
+		memcpy(g->digest, l.gz, DIGEST_SIZE);
+		g->size = l.gzsize;
 		g->gz = 1;
 	} else {
 		/* kept as it came: plain, gzip or zstd */
-		memcpy(g->digest, raw, DIGEST_SIZE);
-		g->size = rawsize;
-		g->gz = wasgz;
+		memcpy(g->digest, l.raw, DIGEST_SIZE);
+		g->size = l.rawsize;
+		g->gz = l.gz_in;
 	}
-	staging_add(st, tmp, g->digest);
 	return 0;
 }
 

@@ -42,6 +42,43 @@ int staging_json(struct staging *st, json_t *doc, char digest[DIGEST_SIZE], long
 	return r;
 }
 
+int staging_layer(struct staging *st, int fd, long long size, enum gzmode gz, const struct compression *how,
+		  int (*scan)(struct lstream *ls, void *arg, struct error *err),
+		  int (*judge)(int rc, const struct staged_layer *l, void *arg, struct error *err), void *arg,
+		  struct staged_layer *l, struct error *err)
+{
+	memset(l, 0, sizeof *l);
+	char *tmp;
+	int tfd;
+	if (store_tmpfile(st->s, &tmp, &tfd, err) < 0)
+		return -1;
+	struct lstream ls;
+	int rc = lstream_open(&ls, fd, size, gz, tfd, how);
+	if (rc == 0 && scan)
+		rc = scan(&ls, arg, err);
+	else if (rc < 0)
+		*err = ls.err;
+	if (rc == 0 && (rc = lstream_finish(&ls)) < 0)
+		*err = ls.err;
+	/* the digest of the whole blob names a damaged one as the cause of whatever went wrong */
+	if (rc < 0)
+		lstream_drain(&ls);
+	l->rawsize = ls.rawsize;
+	l->gzsize = ls.gzsize;
+	l->gz_in = ls.gz;
+	l->hashed = lstream_close(&ls, l->raw, l->tar, l->gz, &l->herr);
+	rc = judge(rc, l, arg, err);
+	if (close(tfd) < 0 && rc == 0)
+		rc = err_sys(err, "write %s", tmp);
+	if (rc < 0) {
+		store_tmp_discard(st->s, tmp);
+		free(tmp);
+		return -1;
+	}
+	staging_add(st, tmp, how ? l->gz : l->raw);
+	return 0;
+}
+
 /* move every staged blob into the store, in the order staged (manifests last) */
 int staging_commit(struct staging *st, struct error *err)
 {
