@@ -1,6 +1,9 @@
-# tests/graph.sh: sourced by t6000 (Make) and t6001 (Ninja) after lib.sh; graph_suite TOOL runs
-# the same checks through either tool, counting what strata ran through STRATA_GRAPH_LOG.
-# The Dockerfile's steps: 0.1 COPY a.txt, 0.2 COPY dir/, 0.3 ARG, 0.4 LABEL (uses it), 0.5 ENV, 0.6 CMD.
+# tests/graph.sh: sourced after lib.sh by the graph tests, which count what strata ran through
+# STRATA_GRAPH_LOG. graph_suite TOOL (t6000 Make, t6001 Ninja) runs the same checks through either
+# tool; graph_project NAME DIR (t6003 CMake, t6013 Meson) those of a build system's project.
+# graph_suite's Dockerfile steps: 0.1 COPY a.txt, 0.2 COPY dir/, 0.3 ARG, 0.4 LABEL (uses it), 0.5 ENV, 0.6 CMD.
+S=$STRATA
+cd "$T" || exit 1
 
 # run the graph; the log holds only this run's lines
 g_build() {
@@ -23,6 +26,7 @@ g_want_execs() {
 
 graph_suite() {
 	tool=$1
+	need "$tool" skopeo || { skip "graph-$tool" "$tool or skopeo missing"; exit 0; }
 	gfile=img.$tool
 	gdir=.strata/$gfile
 	export STRATA_GRAPH_LOG="$T/log"
@@ -122,4 +126,31 @@ graph_suite() {
 	fi
 	g_build
 	g_same_digest 2 interrupted
+}
+
+# graph_project NAME DIR: ninja/NAME, a NAME project (copied to src) that compiles a static program
+# and builds through strata gen --ninja the image that COPYs it, configured and built into build/
+# by the caller's p_setup and built again by its p_build; DIR is where in build/ the image's ctx
+# and .strata/images.ninja are. Nothing changed runs no step, a changed program reruns from its
+# COPY on, and the image equals strata build's.
+graph_project() {
+	name=$1 dir=$2
+	need "$name" ninja cc || { skip "graph-$name" "$name, ninja or cc missing"; exit 0; }
+	printf 'int main(void){return 0;}\n' >static.c
+	cc -static -o static static.c 2>/dev/null || { skip "graph-$name" "cc cannot link statically (libc6-dev)"; exit 0; }
+	export STRATA_GRAPH_LOG="$T/log"
+	cp -r "$top/ninja/$name" src
+	p_setup >"$name.out" 2>&1 && [ -s build/hello.tar ] && ok "$name-build" || fail "$name-build" "$(tail -c 400 "$name.out")"
+	rm -f log
+	p_build >"$name.out" 2>&1
+	[ ! -s log ] && ok "$name-noop" || fail "$name-noop" "ran $(tr '\n' ' ' <log 2>/dev/null)"
+	sed -i "s/hi from $name/hello again from $name/" src/hello.c
+	rm -f log
+	p_build >"$name.out" 2>&1
+	got=$(sed -n 's/^exec //p' log 2>/dev/null | sort | tr '\n' ' ')
+	[ "$got" = "0.1 0.2 " ] && ok "$name-program-changed" ||
+		fail "$name-program-changed" "executors ran for [$got] $(tail -c 300 "$name.out")"
+	want=$($S build -q -f src/Dockerfile "$dir/ctx" 2>/dev/null)
+	got=$($S inspect -f '{{.Id}}' "$(cat "$dir/.strata/images.ninja/image")" 2>/dev/null)
+	[ -n "$want" ] && [ "$want" = "$got" ] && ok "$name-digest" || fail "$name-digest" "graph $got, strata build $want"
 }

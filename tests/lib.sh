@@ -38,6 +38,21 @@ need() {
 	for t in "$@"; do command -v "$t" >/dev/null 2>&1 || return 1; done
 }
 
+# word_files DIR SEED COUNT WORDS WORD...: the files DIR/t0 .. t<COUNT-1>, each WORDS of the WORDs
+# drawn at random (seeded by SEED: the same bytes on every run) and joined by spaces; \n in a WORD
+# stands for a newline. Compressible text of a known size for the compression tests; needs python3.
+word_files() {
+	python3 - "$@" <<'PY'
+import os, random, sys
+d, seed, count, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+words = [w.replace("\\n", "\n").encode() for w in sys.argv[5:]]
+r = random.Random(seed)
+for i in range(count):
+    with open(os.path.join(d, "t%d" % i), "wb") as f:
+        f.write(b" ".join(r.choice(words) for _ in range(n)))
+PY
+}
+
 # no_leak_check: for tests that signal strata at random moments. Under ASan, LeakSanitizer's
 # exit-time scan ptrace-stops the process from a helper it cloned; a SIGINT/SIGTERM landing then
 # runs the cleanup handler, whose execve leaves that helper waiting forever on the old address

@@ -9,14 +9,7 @@
 need python3 zstd skopeo || { skip t8003 "needs python3, zstd and skopeo"; exit 0; }
 cd "$T" || exit 1
 mkdir ctx
-python3 - ctx <<'PY'
-import os, random, sys
-r = random.Random(8003)
-words = [b"layer", b"strata", b"zstd", b"block", b"/usr/lib/", b"\n", b"0644"]
-for i in range(4):
-    with open(os.path.join(sys.argv[1], "t%d" % i), "wb") as f:
-        f.write(b" ".join(r.choice(words) for _ in range(700000)))
-PY
+word_files ctx 8003 4 700000 layer strata zstd block /usr/lib/ '\n' 0644
 printf 'FROM scratch\nCOPY . /x\n' >ctx/Dockerfile
 
 # layer OUT [PREFIX...] -- BUILD-FLAGS: build ctx into oci:OUT; print the layer's media type,

@@ -12,14 +12,7 @@
 need python3 zstd skopeo || { skip t8020 "needs python3, zstd and skopeo"; exit 0; }
 cd "$T" || exit 1
 mkdir ctx
-python3 - ctx <<'PY'
-import os, random, sys
-r = random.Random(8020)
-words = [b"layer", b"strata", b"export", b"zstd", b"/usr/lib/", b"\n", b"0644"]
-for i in range(3):
-    with open(os.path.join(sys.argv[1], "t%d" % i), "wb") as f:
-        f.write(b" ".join(r.choice(words) for _ in range(150000)))
-PY
+word_files ctx 8020 3 150000 layer strata export zstd /usr/lib/ '\n' 0644
 printf 'FROM scratch\nCOPY t0 /a/t0\nCOPY t1 t2 /b/\n' >ctx/Dockerfile
 $STRATA build -q -t img ctx >/dev/null 2>"$T/err" || { fail build "$(cat "$T/err")"; exit 0; }
 $STRATA export img "oci:$T/plain:x" 2>"$T/err" || fail export-plain "$(cat "$T/err")"
