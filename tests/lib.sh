@@ -38,6 +38,25 @@ need() {
 	for t in "$@"; do command -v "$t" >/dev/null 2>&1 || return 1; done
 }
 
+# run_needs NAME [TOOL...]: for the tests of RUN: unless root with busybox and every TOOL on PATH,
+# skip NAME and end the test; else bb is busybox's path, S is $STRATA and the test is in $T
+run_needs() {
+	name=$1
+	shift
+	if [ "$(id -u)" -ne 0 ]; then skip "$name" "needs root"; exit 0; fi
+	bb=$(command -v busybox || true)
+	if [ -z "$bb" ] || ! need "$@"; then skip "$name" "needs busybox${1:+ and }$*"; exit 0; fi
+	S=$STRATA
+	cd "$T" || exit 1
+}
+
+# busybox_base NAME: the image base:1 from examples/base/busybox.sh in the store (a failed
+# NAME/setup ends the test)
+busybox_base() {
+	STRATA=$STRATA sh "$top/examples/base/busybox.sh" base:1 >"$T/base.log" 2>&1 ||
+		{ fail "$1/setup" "examples/base/busybox.sh: $(tail -c 300 "$T/base.log")"; exit 0; }
+}
+
 # word_files DIR SEED COUNT WORDS WORD...: the files DIR/t0 .. t<COUNT-1>, each WORDS of the WORDs
 # drawn at random (seeded by SEED: the same bytes on every run) and joined by spaces; \n in a WORD
 # stands for a newline. Compressible text of a known size for the compression tests; needs python3.

@@ -6,11 +6,7 @@
 # changed (whiteouts, opaque directories, hard links) and none of the mount
 # points or files the sandbox provides.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5000 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ] || ! need python3 tar; then skip t5000 "needs busybox, python3 and tar"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
+run_needs t5000 python3 tar
 mkdir -p root/bin root/etc root/home/app root/old/sub
 cp "$bb" root/bin/busybox
 for a in sh echo cat id hostname ls rm mkdir ln touch env printf chmod mv true false sleep; do ln -s busybox root/bin/$a; done

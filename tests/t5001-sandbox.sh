@@ -7,11 +7,7 @@
 # SHELL or USER, an interrupted build, background processes left behind:
 # one-line errors, no mount left (findmnt), no process left, no result.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5001 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ] || ! need python3 findmnt; then skip t5001 "needs busybox, python3 and findmnt"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
+run_needs t5001 python3 findmnt
 mkdir -p root/bin root/etc root/tmp
 cp "$bb" root/bin/busybox
 for a in $("$bb" --list); do [ -e "root/bin/$a" ] || ln -s busybox "root/bin/$a"; done

@@ -6,12 +6,8 @@
 # leaves anything in the layer, a secret appears nowhere in the store; bad
 # --mount and --secret values are one-line errors before any step runs.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5002 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ] || ! need python3 findmnt; then skip t5002 "needs busybox, python3 and findmnt"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5002/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5002 python3 findmnt
+busybox_base t5002
 B() { $S build -q --network=none "$@"; }
 # the files of image $1's layers above the base, one "path" a line
 files() {

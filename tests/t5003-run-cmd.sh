@@ -4,12 +4,8 @@
 # or the command given, its exit status, -e, -v (read-only too), --network,
 # nothing kept between runs, no mount or temporary file left.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5003 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ] || ! need python3 findmnt; then skip t5003 "needs busybox, python3 and findmnt"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5003/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5003 python3 findmnt
+busybox_base t5003
 mkdir ctx && printf 'FROM base:1\nENV GREETING=hello\nCMD ["sh", "-c", "echo $GREETING from cmd"]\n' >ctx/Dockerfile
 $S build -q -t app:1 ctx >/dev/null 2>&1 || { fail t5003/build "build failed"; exit 0; }
 

@@ -5,12 +5,8 @@
 # ignored file keeps the step cached, editing an included one reruns it; a source= that the rules
 # exclude is a one-line Dockerfile error before any step runs.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5030 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ]; then skip t5030 "needs busybox"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5030/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5030
+busybox_base t5030
 mkdir -p ctx/logs ctx/data ctx/exdir ctx/sub
 echo in >ctx/in.txt
 echo s1 >ctx/secret.txt

@@ -5,13 +5,9 @@
 # same bytes; the other attributes it sets (user.*), overlayfs's own (trusted.overlay.*) and the
 # host's never reach the layer.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5031 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
 cc=${CC:-cc}
-if [ -z "$bb" ] || ! need python3 "$cc"; then skip t5031 "needs busybox, python3 and a C compiler"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5031/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5031 python3 "$cc"
+busybox_base t5031
 mkdir ctx
 cat >setcap.c <<'C'
 #include <stdio.h>

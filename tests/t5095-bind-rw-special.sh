@@ -3,12 +3,8 @@
 # t5095-bind-rw-special: a writable bind of a file is a private copy, streamed; a fifo
 # as its source is an error, never a build that waits forever.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5095 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ]; then skip t5095 "needs busybox"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5095/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5095
+busybox_base t5095
 mkdir -p ctx && head -c 300000 /dev/urandom >ctx/big && mkfifo ctx/pipe
 printf 'FROM base:1\nRUN --mount=type=bind,source=big,target=/f,rw cat /f >/got && echo x >>/f\n' >ctx/Dockerfile
 if timeout 60 $S build -q --network=none ctx >b.out 2>b.err && id=$(cat b.out) &&

@@ -4,12 +4,8 @@
 # runs the command with umask 022 as docker does (and makes WORKDIR with it), so
 # the layer is the same under umask 077 and 022.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5096 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ]; then skip t5096 "needs busybox"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5096/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5096
+busybox_base t5096
 mkdir ctx
 printf 'FROM base:1\nWORKDIR /w/x\nRUN echo x >f && mkdir d && stat -c %%a f d /w/x >/modes\n' >ctx/Dockerfile
 a=$(umask 077 && $S build -q --no-cache --network=none ctx 2>a.err)

@@ -3,12 +3,8 @@
 # t5097-user-ids: a numeric USER or group is an id as everywhere (id_parse, 0 to
 # 4294967294): 4294967295 is setresuid's "no change", so RUN would stay root.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5097 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ]; then skip t5097 "needs busybox"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5097/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5097
+busybox_base t5097
 mkdir ctx
 printf 'FROM base:1\nUSER 4294967295\nRUN id -u >/u\n' >ctx/Dockerfile
 check_err t5097/uid-minus-one "strata: ctx/Dockerfile:3:1: unable to find user 4294967295: no matching entries in etc/passwd" $S build -q --network=none ctx

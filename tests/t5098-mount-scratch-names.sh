@@ -4,12 +4,8 @@
 # scratch file or directory (secrets with a target, writable binds of
 # directories, writable binds of files of the same name) gets one per mount.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5098 "needs root"; exit 0; fi
-bb=$(command -v busybox || true)
-if [ -z "$bb" ]; then skip t5098 "needs busybox"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5098/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5098
+busybox_base t5098
 B() { $S build -q --network=none "$@"; }
 mkdir -p ctx/a ctx/b && echo A >ctx/a/x && echo B >ctx/b/x
 printf 'one' >s1 && printf 'two' >s2
