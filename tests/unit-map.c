@@ -49,6 +49,11 @@ static void basics(struct arena *a)
 	      "last is %s", map_key(&m, 3, NULL));
 	*(int *)map_put(&m, "", NULL) = 7;
 	CHECK("empty key", map_get(&m, "") && *(int *)map_get(&m, "") == 7, "the empty key is lost");
+	size_t pos = 99;
+	CHECK("position", map_findn(&m, "twofold", 3, &pos) && pos == 3 && map_findn(&m, "", 0, &pos) && pos == 4,
+	      "two at %zu", pos);
+	pos = 99;
+	CHECK("position miss", !map_findn(&m, "tw", 2, &pos) && pos == 99, "found tw at %zu", pos);
 }
 
 static void growth(struct arena *a)
@@ -147,6 +152,37 @@ static void copies(struct arena *a)
 	      map_count(&empty));
 }
 
+/* keys appended without hashing: the next lookup, put, delete or copy sees them all, in order */
+static void appends(struct arena *a)
+{
+	struct map m;
+	map_init(&m, a, sizeof(int));
+	map_reserve(&m, 1000);
+	char k[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(k, sizeof k, "a%d", i);
+		*(int *)map_append(&m, k, strlen(k)) = i;
+	}
+	CHECK("append by position", map_count(&m) == 1000 && !strcmp(map_key(&m, 999, NULL), "a999") &&
+	      *(int *)map_value(&m, 500) == 500, "count %zu", map_count(&m));
+	struct map c;
+	map_copy(&c, &m, a);
+	int *v = map_get(&m, "a777");
+	CHECK("append then lookup", v && *v == 777 && !map_get(&m, "a1000"), "a777 is %d", v ? *v : -1);
+	bool added = true;
+	v = map_put(&m, "a3", &added);
+	CHECK("append then put", !added && *v == 3 && map_count(&m) == 1000, "added %d count %zu", added, map_count(&m));
+	*(int *)map_append(&m, "b", 1) = -1;
+	*(int *)map_put(&m, "c", NULL) = -2;
+	CHECK("append after lookup", map_get(&m, "b") && *(int *)map_get(&m, "b") == -1 && map_count(&m) == 1002 &&
+	      !strcmp(map_key(&m, 1000, NULL), "b") && !strcmp(map_key(&m, 1001, NULL), "c"), "count %zu", map_count(&m));
+	*(int *)map_append(&m, "d", 1) = -3;
+	CHECK("append then delete", map_del(&m, "b") && !map_get(&m, "b") && *(int *)map_get(&m, "d") == -3 &&
+	      *(int *)map_get(&m, "a999") == 999, "lost a key");
+	v = map_get(&c, "a123");
+	CHECK("copy of appended keys", v && *v == 123 && map_count(&c) == 1000 && !map_get(&c, "b"), "a123 in the copy");
+}
+
 static void sets_and_binary(void)
 {
 	/* its own arena: map_free releases it (LeakSanitizer checks) */
@@ -207,6 +243,7 @@ int main(void)
 	basics(a);
 	growth(a);
 	copies(a);
+	appends(a);
 	sets_and_binary();
 	env(a);
 	arena_free(a);

@@ -38,6 +38,15 @@ static size_t slot(const struct map *m, const void *key, size_t len, uint64_t h)
 	}
 }
 
+/* entry i into the index, where it is not yet (the key's hash known) */
+static void index_put(struct map *m, size_t i)
+{
+	size_t mask = m->nindex - 1, s = (size_t)m->e[i].hash & mask;
+	while (m->index[s])
+		s = (s + 1) & mask;
+	m->index[s] = (uint32_t)(i + 1);
+}
+
 /* a fresh index of size slots over the entries (their hashes kept, so no key is read) */
 static void reindex(struct map *m, size_t size)
 {
@@ -45,17 +54,33 @@ static void reindex(struct map *m, size_t size)
 		m->index = arena_alloc(m->a, size * sizeof *m->index);
 	memset(m->index, 0, size * sizeof *m->index);
 	m->nindex = size;
-	size_t mask = size - 1;
-	for (size_t i = 0; i < m->n; i++) {
-		size_t s = (size_t)m->e[i].hash & mask;
-		while (m->index[s])
-			s = (s + 1) & mask;
-		m->index[s] = (uint32_t)(i + 1);
-	}
+	for (size_t i = 0; i < m->n; i++)
+		index_put(m, i);
+	m->nindexed = m->n;
+}
+
+/* hash and index the keys map_append left out */
+static void index_rest(struct map *m)
+{
+	for (size_t i = m->nindexed; i < m->n; i++)
+		m->e[i].hash = XXH3_64bits(m->e[i].key, m->e[i].len);
+	size_t size = m->nindex ? m->nindex : 16;
+	while (size < 2 * m->n)
+		size *= 2;
+	if (size != m->nindex)
+		reindex(m, size);
+	else
+		for (size_t i = m->nindexed; i < m->n; i++)
+			index_put(m, i);
+	m->nindexed = m->n;
 }
 
 static size_t find(const struct map *m, const void *key, size_t len, uint64_t h)
 {
+	/* the index is made up to date on the first lookup after map_append, which writes to the
+	   map however it is passed (map.h says so) */
+	if (m->nindexed < m->n)
+		index_rest((struct map *)m);
 	if (!m->nindex)
 		return 0;
 	return m->index[slot(m, key, len, h)];
@@ -79,9 +104,58 @@ void *map_getn(const struct map *m, const void *key, size_t len)
 	return map_gethn(m, key, len, XXH3_64bits(key, len));
 }
 
+bool map_findn(const struct map *m, const void *key, size_t len, size_t *pos)
+{
+	size_t k = m->n ? find(m, key, len, XXH3_64bits(key, len)) : 0;
+	if (k)
+		*pos = k - 1;
+	return k != 0;
+}
+
 void *map_get(const struct map *m, const char *key)
 {
 	return map_getn(m, key, strlen(key));
+}
+
+/* room for need entries */
+static void grow(struct map *m, size_t need)
+{
+	if (need <= m->cap)
+		return;
+	/* a set's values take a byte each, so that a present key's value is never NULL */
+	size_t cap = m->cap;
+	m->val = array_grow(m->val, &cap, need, m->vsize ? m->vsize : 1, m->a);
+	cap = m->cap;
+	m->e = array_grow(m->e, &cap, need, sizeof *m->e, m->a);
+	m->cap = cap;
+}
+
+void map_reserve(struct map *m, size_t n)
+{
+	if (n > UINT32_MAX)
+		oom();
+	grow(m, n);
+}
+
+/* key[0, len) as the new last key, its value zeroed */
+static void *append(struct map *m, const void *key, size_t len, uint64_t h)
+{
+	if (m->n == UINT32_MAX) /* the index holds positions in 32 bits: half the memory */
+		oom();
+	grow(m, m->n + 1);
+	char *copy = arena_alloc(m->a, len + 1);
+	memcpy(copy, key, len);
+	copy[len] = 0;
+	m->e[m->n] = (struct map_entry){copy, len, h};
+	unsigned char *v = m->val + m->n * m->vsize;
+	memset(v, 0, m->vsize);
+	m->n++;
+	return v;
+}
+
+void *map_append(struct map *m, const void *key, size_t len)
+{
+	return append(m, key, len, 0);
 }
 
 void *map_putn(struct map *m, const void *key, size_t len, bool *added)
@@ -92,27 +166,13 @@ void *map_putn(struct map *m, const void *key, size_t len, bool *added)
 		*added = !k;
 	if (k)
 		return m->val + (k - 1) * m->vsize;
-	if (m->n == UINT32_MAX) /* the index holds positions in 32 bits: half the memory */
-		oom();
-	if (m->n == m->cap) {
-		/* a set's values take a byte each, so that a present key's value is never NULL */
-		size_t cap = m->cap;
-		m->val = array_grow(m->val, &cap, m->n + 1, m->vsize ? m->vsize : 1, m->a);
-		cap = m->cap;
-		m->e = array_grow(m->e, &cap, m->n + 1, sizeof *m->e, m->a);
-		m->cap = cap;
-	}
-	char *copy = arena_alloc(m->a, len + 1);
-	memcpy(copy, key, len);
-	copy[len] = 0;
-	m->e[m->n] = (struct map_entry){copy, len, h};
-	unsigned char *v = m->val + m->n * m->vsize;
-	memset(v, 0, m->vsize);
-	m->n++;
-	if (m->n * 2 > m->nindex)
+	unsigned char *v = append(m, key, len, h);
+	if (m->n * 2 > m->nindex) {
 		reindex(m, m->nindex ? m->nindex * 2 : 16);
-	else
-		m->index[slot(m, key, len, h)] = (uint32_t)m->n;
+	} else {
+		index_put(m, m->n - 1);
+		m->nindexed = m->n;
+	}
 	return v;
 }
 
@@ -167,6 +227,10 @@ void map_copy(struct map *dst, const struct map *src, struct arena *a)
 	memcpy(dst->e, src->e, src->n * sizeof *dst->e);
 	memcpy(dst->val, src->val, src->n * src->vsize);
 	dst->n = src->n;
+	/* keys map_append left out of src's index stay out of dst's, which the first lookup fills in */
+	dst->nindexed = src->nindexed;
+	if (!src->nindex)
+		return;
 	dst->nindex = src->nindex;
 	dst->index = arena_alloc(dst->a, src->nindex * sizeof *dst->index);
 	memcpy(dst->index, src->index, src->nindex * sizeof *dst->index);

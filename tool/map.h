@@ -19,7 +19,8 @@ struct map {
 	unsigned char *val; /* n values of vsize bytes, in the order of e */
 	size_t n, cap, vsize;
 	uint32_t *index;    /* open addressing: slot -> position + 1, 0 empty */
-	size_t nindex;      /* a power of two, at least twice n */
+	size_t nindex;      /* a power of two, at least twice nindexed */
+	size_t nindexed;    /* the entries in the index; map_append leaves the rest to the next lookup */
 	struct arena *a;
 	bool own;           /* a is the map's own, released by map_free */
 };
@@ -34,11 +35,21 @@ void *map_getn(const struct map *m, const void *key, size_t len);
 uint64_t map_hash(const void *key, size_t len);
 /* map_getn with the key's map_hash given: one hash for a lookup through several maps */
 void *map_gethn(const struct map *m, const void *key, size_t len, uint64_t hash);
+/* whether key[0, len) is there, and its position in insertion order into *pos */
+bool map_findn(const struct map *m, const void *key, size_t len, size_t *pos);
 /* the value of the NUL-terminated key, or NULL when absent */
 void *map_get(const struct map *m, const char *key);
 /* the value of key[0, len) to fill in: an existing key's (in place), else a new zeroed one
    appended (key copied); *added (when set) says which; valid until the next put or delete */
 void *map_putn(struct map *m, const void *key, size_t len, bool *added);
+/* room for n keys in all, so that adding that many moves no key or value (the index grows as
+   it must) */
+void map_reserve(struct map *m, size_t n);
+/* key[0, len), which must not be in m, appended with a zeroed value to fill in, without hashing
+   it: that waits for the next lookup, put or delete by key (which therefore writes to the map,
+   even through a const pointer: no other thread may use the map then). For loading many keys of
+   which few may be looked up by key (map_key and map_value by position never hash) */
+void *map_append(struct map *m, const void *key, size_t len);
 /* map_putn for a NUL-terminated key */
 void *map_put(struct map *m, const char *key, bool *added);
 /* remove key[0, len), the others keeping their order (linear in the size); whether it was there */

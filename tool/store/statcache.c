@@ -15,6 +15,7 @@
 
 #include "atomic.h"
 #include "error.h"
+#include "map.h"
 #include "util.h"
 
 /* the file: a header line "MAGIC START SUM ROOTDEV ROOTINO ROOT" (SUM the XXH3-64 of all that
@@ -22,28 +23,23 @@
    (DEV and CAP in hex, CAP "-" for none, MODE in octal, times in ns) */
 #define STATCACHE_MAGIC "strata-statcache-2"
 
+/* the value of a path in the map */
 struct sc_entry {
-	const char *path;
-	uint64_t h;                     /* XXH3-64 of path, once the index is made */
 	unsigned long long dev, ino, size, mode;
 	long long mtime, ctime;         /* ns since the epoch */
 	char hash[KEY_HEX];             /* "" when racily clean: never trusted, never saved */
-	unsigned char *cap;             /* malloc'd, or NULL */
+	unsigned char *cap;             /* in the arena, or NULL */
 	size_t caplen;
 	size_t seq;                     /* 1 + the order it was looked up or put in this run, 0 if not */
-	bool owned;                     /* path is malloc'd (else it points into the loaded file) */
 };
 
 struct statcache {
 	char *file, *root;
 	long long start;                /* this run's start (the file system's coarse clock), ns */
-	char *data;                     /* the loaded file, entry paths point into it */
-	struct sc_entry *e;
-	size_t n, cap;
-	size_t next;                    /* the entry the next lookup most likely wants */
+	struct arena *a;                /* the map's and the capability values' */
+	struct map m;                   /* path -> struct sc_entry, in the order of the file, then of adding */
+	size_t next;                    /* the position the next lookup most likely wants */
 	size_t seq;
-	uint32_t *index;                /* slot -> position + 1, 0 empty; NULL until a lookup misses next */
-	size_t nindex;
 	bool dirty;
 };
 
@@ -75,65 +71,25 @@ static bool racy(long long t, long long start)
 	return t > start - granule(t);
 }
 
-static size_t slot_of(const struct statcache *c, const char *path, uint64_t h)
-{
-	size_t mask = c->nindex - 1, i = (size_t)h & mask;
-	while (c->index[i] && (c->e[c->index[i] - 1].h != h || strcmp(c->e[c->index[i] - 1].path, path)))
-		i = (i + 1) & mask;
-	return i;
-}
-
-static void index_all(struct statcache *c)
-{
-	free(c->index);
-	c->nindex = 128;
-	while (c->nindex < 2 * c->cap)
-		c->nindex *= 2;
-	c->index = xcalloc(c->nindex, sizeof *c->index);
-	for (size_t k = 0; k < c->n; k++) {
-		c->e[k].h = XXH3_64bits(c->e[k].path, strlen(c->e[k].path));
-		c->index[slot_of(c, c->e[k].path, c->e[k].h)] = (uint32_t)(k + 1);
-	}
-}
-
-static void reserve(struct statcache *c, size_t n)
-{
-	if (n <= c->cap)
-		return;
-	c->e = array_grow(c->e, &c->cap, n, sizeof *c->e, NULL);
-	if (c->index)
-		index_all(c);
-}
-
 /* the entry of path, or NULL: entries are saved in the order the last run looked them up, and a
-   walk of the same tree asks in that order, so the one after the last found is tried first and
-   the hash index is only made when that guess fails */
+   walk of the same tree asks in that order, so the one after the last found is tried first, which
+   spares hashing the path */
 static struct sc_entry *find(struct statcache *c, const char *path)
 {
-	if (c->next < c->n && !strcmp(c->e[c->next].path, path))
-		return &c->e[c->next++];
-	if (!c->index)
-		index_all(c);
-	uint32_t p = c->index[slot_of(c, path, XXH3_64bits(path, strlen(path)))];
-	if (p)
-		c->next = p;
-	return p ? &c->e[p - 1] : NULL;
+	size_t pos;
+	if (c->next < map_count(&c->m) && !strcmp(map_key(&c->m, c->next, NULL), path))
+		return map_value(&c->m, c->next++);
+	if (!map_findn(&c->m, path, strlen(path), &pos))
+		return NULL;
+	c->next = pos + 1;
+	return map_value(&c->m, pos);
 }
 
-/* a new entry for path (not in c), which it keeps as given */
-static struct sc_entry *add(struct statcache *c, const char *path, bool owned)
+/* the capability value cap (caplen bytes) as e's */
+static void set_cap(struct statcache *c, struct sc_entry *e, const void *cap, size_t caplen)
 {
-	if (c->n == c->cap)
-		reserve(c, c->n + 1);
-	struct sc_entry *e = &c->e[c->n++];
-	memset(e, 0, sizeof *e);
-	e->path = path;
-	e->owned = owned;
-	if (c->index) {
-		e->h = XXH3_64bits(path, strlen(path));
-		c->index[slot_of(c, path, e->h)] = (uint32_t)c->n;
-	}
-	return e;
+	e->cap = caplen ? memcpy(arena_alloc(c->a, caplen), cap, caplen) : NULL;
+	e->caplen = caplen;
 }
 
 /* a number in base (at most 16) at *p followed by one space (none: false); no strtoull, which
@@ -226,11 +182,10 @@ static void load(struct statcache *c)
 		free(data);
 		return;
 	}
-	c->data = data;
 	size_t lines = 0;
 	for (char *q = nl + 1; (q = memchr(q, '\n', len - (size_t)(q - data))); q++)
 		lines++;
-	reserve(c, lines);
+	map_reserve(&c->m, lines);
 	/* an entry racily clean for the run that hashed it is never trusted */
 	char *end = data + len;
 	for (char *line = nl + 1; line < end;) {
@@ -238,24 +193,20 @@ static void load(struct statcache *c)
 		if (!next)
 			break;
 		*next = 0;
-		struct sc_entry t;
+		struct sc_entry t = {0};
 		unsigned char cap[STATCACHE_CAP_MAX];
 		size_t caplen;
 		char *path;
 		if (parse_entry(line, &t, cap, &caplen, &path) && !racy(t.mtime, saved_start) &&
 		    !racy(t.ctime, saved_start)) {
-			struct sc_entry *e = add(c, path, false);
-			e->dev = t.dev, e->ino = t.ino, e->size = t.size, e->mode = t.mode;
-			e->mtime = t.mtime, e->ctime = t.ctime;
-			memcpy(e->hash, t.hash, KEY_HEX);
-			if (caplen) {
-				e->cap = xmalloc(caplen);
-				memcpy(e->cap, cap, caplen);
-				e->caplen = caplen;
-			}
+			/* not hashed unless a lookup misses its guess (find) */
+			struct sc_entry *e = map_append(&c->m, path, strlen(path));
+			*e = t;
+			set_cap(c, e, cap, caplen);
 		}
 		line = next + 1;
 	}
+	free(data);
 }
 
 char *statcache_context_file(const char *store_root, const char *dir)
@@ -290,6 +241,8 @@ struct statcache *statcache_open(const char *file, const char *root)
 	/* file times come from the coarse clock: a write after this point gets a time not below it */
 	clock_gettime(CLOCK_REALTIME_COARSE, &now);
 	c->start = ns_of(now);
+	c->a = arena_new();
+	map_init(&c->m, c->a, sizeof(struct sc_entry));
 	load(c);
 	return c;
 }
@@ -308,7 +261,7 @@ int statcache_get(struct statcache *c, const char *path, const struct stat *st, 
 	if (!e && *path && !strchr(path, '\n'))
 		/* its place in the order of lookups, which the file is saved in, is taken now: a
 		   put may come later (a file hashed on another thread) */
-		e = add(c, xstrdup(path), true);
+		e = map_put(&c->m, path, NULL);
 	if (e && !e->seq)
 		e->seq = ++c->seq;
 	if (!e || !e->hash[0] || !S_ISREG(st->st_mode) || !same(e, st))
@@ -328,7 +281,7 @@ void statcache_put(struct statcache *c, const char *path, const struct stat *st,
 		return;
 	struct sc_entry *e = find(c, path);
 	if (!e)
-		e = add(c, xstrdup(path), true);
+		e = map_put(&c->m, path, NULL);
 	e->dev = (unsigned long long)st->st_dev;
 	e->ino = (unsigned long long)st->st_ino;
 	e->size = (unsigned long long)st->st_size;
@@ -336,14 +289,7 @@ void statcache_put(struct statcache *c, const char *path, const struct stat *st,
 	e->mtime = ns_of(st->st_mtim);
 	e->ctime = ns_of(st->st_ctim);
 	memcpy(e->hash, hex, KEY_HEX);
-	free(e->cap);
-	e->cap = NULL;
-	e->caplen = 0;
-	if (caplen) {
-		e->cap = xmalloc(caplen);
-		memcpy(e->cap, cap, caplen);
-		e->caplen = caplen;
-	}
+	set_cap(c, e, cap, caplen);
 	if (!e->seq)
 		e->seq = ++c->seq;
 	c->dirty = true;
@@ -384,22 +330,25 @@ static int save(struct statcache *c, struct error *err)
 		return err_sys(err, "%s", c->root);
 	}
 	/* in the order of this run's lookups, which the next run's walk repeats, then the others */
-	size_t *order = xmalloc((c->n + 1) * sizeof *order), no = c->seq;
-	for (size_t k = 0; k < c->n; k++) {
-		if (c->e[k].seq)
-			order[c->e[k].seq - 1] = k;
+	size_t n = map_count(&c->m);
+	size_t *order = xmalloc((n + 1) * sizeof *order), no = c->seq;
+	for (size_t k = 0; k < n; k++) {
+		const struct sc_entry *e = map_value(&c->m, k);
+		if (e->seq)
+			order[e->seq - 1] = k;
 		else
 			order[no++] = k;
 	}
 	struct buf b;
 	buf_init(&b, NULL);
 	for (size_t i = 0; i < no; i++) {
-		const struct sc_entry *e = &c->e[order[i]];
+		const struct sc_entry *e = map_value(&c->m, order[i]);
+		const char *path = map_key(&c->m, order[i], NULL);
 		struct stat st;
 		if (!e->hash[0])
 			continue;
 		/* an entry of another build's sources stays while its file is as it was */
-		if (!e->seq && (fstatat(rootfd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !same(e, &st)))
+		if (!e->seq && (fstatat(rootfd, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !same(e, &st)))
 			continue;
 		put_u(&b, e->dev, 16);
 		put_u(&b, e->ino, 10);
@@ -416,7 +365,7 @@ static int save(struct statcache *c, struct error *err)
 			buf_putc(&b, "0123456789abcdef"[e->cap[i] & 15]);
 		}
 		buf_putc(&b, ' ');
-		buf_puts(&b, e->path);
+		buf_puts(&b, path);
 		buf_putc(&b, '\n');
 	}
 	close(rootfd);
@@ -448,14 +397,8 @@ int statcache_close(struct statcache *c, struct error *err)
 	if (!c)
 		return 0;
 	int r = save(c, err);
-	for (size_t k = 0; k < c->n; k++) {
-		if (c->e[k].owned)
-			free((char *)c->e[k].path);
-		free(c->e[k].cap);
-	}
-	free(c->e);
-	free(c->index);
-	free(c->data);
+	map_free(&c->m);
+	arena_free(c->a);
 	free(c->file);
 	free(c->root);
 	free(c);
