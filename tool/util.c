@@ -675,6 +675,15 @@ int openat_root(int rootfd, const char *rel, int flags)
 	return walk_in_root(rootfd, rel, flags);
 }
 
+int openat_noatime(int dirfd, const char *name, int flags)
+{
+	/* reading a just-touched tree would otherwise write every inode back */
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd;
+}
+
 int open_regular(const char *path, const char *what, bool nofollow, int *fdp, struct stat *st,
 		 struct error *err)
 {

@@ -118,6 +118,9 @@ long long io_counted(void);
    (openat2 RESOLVE_IN_ROOT, or a walk one component at a time where the kernel lacks it); flags as
    openat's (O_NOFOLLOW refuses a symlink as the last component); the fd or -1 with errno */
 int openat_root(int rootfd, const char *rel, int flags);
+/* openat(dirfd, name, flags) without updating the access time where the process may (it owns the
+   file, or is root) */
+int openat_noatime(int dirfd, const char *name, int flags);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
 /* read_file, a missing file being no error: 1 with *out (and *len when len is set), 0 when path does

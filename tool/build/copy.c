@@ -67,11 +67,8 @@ struct copy_src {
 	struct hashpool *pool;        /* hashing the files the stat cache could not vouch for */
 	struct pending *pending;      /* what each job of the pool is for (malloc'd) */
 	size_t npending, cappending;
-	bool drain_err;               /* a result failed: the others are only closed */
+	bool drain_err;               /* a result failed: the others are only taken */
 };
-
-/* descriptors of hashed files kept open for writing the layer, and how many may be */
-static long held_fds, held_max = -1;
 
 static char *join(struct arena *a, const char *x, const char *y)
 {
@@ -265,44 +262,6 @@ static int changed(struct error *err, const char *host)
 	return err_set(err, "%s: changed while it was copied; build again", qname(host));
 }
 
-/* keep fd for the layer while the process may hold one more; else close it (the layer opens the
-   file again and checks it is the one hashed) */
-static void hold(struct srcfile *f, int fd)
-{
-	if (__atomic_load_n(&held_max, __ATOMIC_RELAXED) < 0) {
-		struct rlimit rl;
-		long max = 0;
-		if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-			rl.rlim_cur = rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-			if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
-				max = (long)rl.rlim_cur / 2;
-			else
-				max = 1 << 16;
-		}
-		__atomic_store_n(&held_max, max, __ATOMIC_RELAXED);
-	}
-	if (__atomic_add_fetch(&held_fds, 1, __ATOMIC_RELAXED) <= __atomic_load_n(&held_max, __ATOMIC_RELAXED)) {
-		f->src.fd = fd;
-		return;
-	}
-	__atomic_sub_fetch(&held_fds, 1, __ATOMIC_RELAXED);
-	close(fd);
-}
-
-/* openat without updating the access time when the process may (the owner, or root): reading a
-   just-touched tree would otherwise write every inode back */
-static int open_noatime(int dirfd, const char *name, int flags)
-{
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = openat(dirfd, name, flags);
-	return fd;
-}
-
-/* the size from which a file is hashed on a helper thread */
-enum { INLINE_HASH = 64 << 10 };
-
 /* what a file handed to the hash pool needs when its result comes back */
 struct pending {
 	size_t mi, fi;                /* s->m[mi].files[fi] (arrays that may move meanwhile) */
@@ -315,17 +274,16 @@ static int apply_hash(struct copy_src *s, const struct pending *p, const struct 
 		      struct error *err)
 {
 	struct srcfile *f = &s->m[p->mi].files[p->fi];
+	if (r->err && !r->opened && (r->err == ELOOP || r->err == ENOENT || r->err == ENXIO))
+		return changed(err, f->host);
 	if (r->err) {
-		close(r->fd);
 		errno = r->err;
 		return err_sys(err, "%s", qname(f->host));
 	}
 	/* the stat the walk took before the open is the one after the read: the content read is
 	   the content it describes */
-	if (!same_content(&p->seen, &r->after)) {
-		close(r->fd);
+	if (!same_content(&p->seen, &r->after))
 		return changed(err, f->host);
-	}
 	memcpy(f->hash, r->hash, KEY_HEX);
 	f->st = r->after;
 	f->src.st = r->after;
@@ -336,34 +294,25 @@ static int apply_hash(struct copy_src *s, const struct pending *p, const struct 
 	}
 	if (s->o && s->o->cache)
 		statcache_put(s->o->cache, f->src.rel, &r->after, f->hash, r->cap, r->caplen);
-	hold(f, r->fd);
 	return 0;
 }
 
 /* take the finished results (all of them, waiting, with all); after an error the rest are only
-   closed */
+   taken */
 static int drain(struct copy_src *s, bool all, struct error *err)
 {
 	struct hashpool_result r;
 	int rc = 0;
 	while (s->pool && hashpool_take(s->pool, all, &r)) {
-		if (s->drain_err)
-			close(r.fd);
-		else if (apply_hash(s, &s->pending[r.tag], &r, err) < 0)
+		if (!s->drain_err && apply_hash(s, &s->pending[r.tag], &r, err) < 0)
 			s->drain_err = true, rc = -1;
 	}
 	return rc;
 }
 
-static int queue_hash(struct copy_src *s, size_t mi, size_t fi, int fd, const struct stat *seen, struct error *err)
+static int queue_hash(struct copy_src *s, size_t mi, size_t fi, struct hashpool_dir *dir, const char *name,
+		      const struct stat *seen, struct error *err)
 {
-	if (seen->st_size < INLINE_HASH) {
-		/* a small file costs less to hash than to hand to another thread */
-		struct pending p = {.mi = mi, .fi = fi, .seen = *seen};
-		struct hashpool_result r = {.fd = fd};
-		hashpool_run(&r);
-		return apply_hash(s, &p, &r, err);
-	}
 	if (!s->pool)
 		s->pool = hashpool_new();
 	while (hashpool_full(s->pool)) {
@@ -371,28 +320,27 @@ static int queue_hash(struct copy_src *s, size_t mi, size_t fi, int fd, const st
 		hashpool_take(s->pool, true, &r);
 		if (apply_hash(s, &s->pending[r.tag], &r, err) < 0) {
 			s->drain_err = true;
-			close(fd);
 			return -1;
 		}
 	}
 	s->pending = array_grow(s->pending, &s->cappending, s->npending + 1, sizeof *s->pending, NULL);
 	s->pending[s->npending] = (struct pending){.mi = mi, .fi = fi, .seen = *seen};
-	hashpool_submit(s->pool, fd, s->npending++);
+	hashpool_submit(s->pool, dir, name, seen->st_size, s->npending++);
 	return drain(s, false, err);
 }
 
-/* fill f from name in the directory dirfd, as seen (lstat) by the walk, never following a symlink:
-   a regular file is opened once and hashed from that descriptor, which the layer reads too; a
-   directory's descriptor goes to *dirout (when set); what is no longer what the walk saw fails */
-static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char *name, const char *host,
-		   const char *rrel, const struct stat *seen, int *dirout, struct error *err)
+/* fill f from name (which outlives the step) in dir, as seen (lstat) by the walk, never following
+   a symlink: a regular file is hashed by the pool (the layer, if one is written, opens it again
+   and checks it is the file hashed); a directory's descriptor goes to *dirout (when set); what is
+   no longer what the walk saw fails */
+static int fill_at(struct copy_src *s, struct srcfile *f, struct hashpool_dir *dir, const char *name,
+		   const char *host, const char *rrel, const struct stat *seen, int *dirout, struct error *err)
 {
 	f->host = host;
 	f->st = *seen;
-	f->src.fd = -1;
 	if (S_ISLNK(seen->st_mode)) {
 		char buf[PATH_MAX];
-		ssize_t k = readlinkat(dirfd, name, buf, sizeof buf - 1);
+		ssize_t k = readlinkat(dir->fd, name, buf, sizeof buf - 1);
 		if (k < 0 && errno == EINVAL)
 			return changed(err, host);
 		if (k < 0)
@@ -408,22 +356,15 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 		f->src.rel = rrel;
 		f->src.st = *seen;
 		if (cache && statcache_get(cache, rrel, seen, f->hash, cap, &caplen)) {
-			/* unchanged since it was hashed: not opened at all (the layer, if one is
-			   written, opens it again and checks it is still this file) */
+			/* unchanged since it was hashed: not opened at all */
 			if (caplen) {
 				f->cap = arena_alloc(s->a, caplen);
 				memcpy(f->cap, cap, caplen);
 				f->caplen = caplen;
 			}
-		} else {
-			int fd = open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-			if (fd < 0 && (errno == ELOOP || errno == ENOENT || errno == ENXIO))
-				return changed(err, host);
-			if (fd < 0)
-				return err_sys(err, "%s", qname(host));
+		} else if (queue_hash(s, s->n - 1, (size_t)(f - s->m[s->n - 1].files), dir, name, seen, err) < 0) {
 			/* hashed on a helper thread while the walk goes on; the match is the last one */
-			if (queue_hash(s, s->n - 1, (size_t)(f - s->m[s->n - 1].files), fd, seen, err) < 0)
-				return -1;
+			return -1;
 		}
 		if (seen->st_nlink > 1) {
 			/* hard links are kept: group them by inode, but key them by walk order, which
@@ -440,7 +381,7 @@ static int fill_at(struct copy_src *s, struct srcfile *f, int dirfd, const char 
 			f->link_key = g->key;
 		}
 	} else if (S_ISDIR(seen->st_mode) && dirout) {
-		int fd = open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = openat_noatime(dir->fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == ENOENT))
 			return changed(err, host);
 		if (fd < 0)
@@ -470,12 +411,12 @@ static bool excluded(const struct copy_src *s, const char *ctxrel, const char *b
 
 /* walk the directory dfd (host, rrel below root) in sorted order, every entry taken relative to its
    directory's descriptor: a directory swapped for a symlink meanwhile is never gone through */
-static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *host, const char *rrel,
-		const char *ctxrel, const char *below, int depth, struct error *err)
+static int walk(struct copy_src *s, struct srcmatch *m, struct hashpool_dir *dir, const char *host,
+		const char *rrel, const char *ctxrel, const char *below, int depth, struct error *err)
 {
 	if (depth > 256)
 		return err_set(err, "%s: directories nested too deep", qname(host));
-	int dup = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	int dup = fcntl(dir->fd, F_DUPFD_CLOEXEC, 0);
 	DIR *d = dup < 0 ? NULL : fdopendir(dup);
 	if (!d) {
 		if (dup >= 0)
@@ -503,7 +444,7 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		char *h = *host ? join(s->a, host, names.v[i]) : arena_printf(s->a, "/%s", names.v[i]);
 		bool ex = excluded(s, cr, b);
 		struct stat st;
-		if (fstatat(dfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fstatat(dir->fd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				return changed(err, h);
 			return err_sys(err, "%s", qname(h));
@@ -514,11 +455,13 @@ static int walk(struct copy_src *s, struct srcmatch *m, int dfd, const char *hos
 		struct srcfile *f = add_file(m);
 		f->rel = b;
 		int sub = -1;
-		if (fill_at(s, f, dfd, names.v[i], h, rr, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
+		if (fill_at(s, f, dir, names.v[i], h, rr, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
 			return -1;
 		if (sub >= 0) {
-			int r = walk(s, m, sub, h, rr, cr, b, depth + 1, err);
-			close(sub);
+			/* the pool's jobs in it hold it too */
+			struct hashpool_dir *sd = hashpool_dir_new(sub);
+			int r = walk(s, m, sd, h, rr, cr, b, depth + 1, err);
+			hashpool_dir_put(sd);
 			if (r < 0)
 				return -1;
 		}
@@ -659,6 +602,9 @@ static int add_source(struct copy_src *s, const char *rel, size_t strip, const c
 			return changed(err, host);
 		return err_sys(err, "%s", qname(host));
 	}
+	if (pfd == s->rootfd && (pfd = fcntl(s->rootfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return err_sys(err, "%s", qname(o->root));
+	struct hashpool_dir *pd = hashpool_dir_new(pfd), *sd = NULL;
 	struct stat st;
 	int r = -1, sub = -1;
 	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -676,18 +622,17 @@ static int add_source(struct copy_src *s, const char *rel, size_t strip, const c
 	m->strip = strip;
 	struct srcfile *f = add_file(m);
 	f->rel = "";
-	if (fill_at(s, f, pfd, base, host, res, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
+	if (fill_at(s, f, pd, base, host, res, &st, S_ISDIR(st.st_mode) ? &sub : NULL, err) < 0)
 		goto out;
 	r = 0;
 	if (sub >= 0) {
 		m->dir = true;
-		r = walk(s, m, sub, host, res, s->context ? res : NULL, "", 0, err);
+		sd = hashpool_dir_new(sub);
+		r = walk(s, m, sd, host, res, s->context ? res : NULL, "", 0, err);
 	}
 out:
-	if (sub >= 0)
-		close(sub);
-	if (pfd != s->rootfd)
-		close(pfd);
+	hashpool_dir_put(sd);
+	hashpool_dir_put(pd);
 	return r;
 }
 
@@ -699,7 +644,7 @@ int copy_unchanged(const struct copy_src *s, struct error *err)
 			struct stat st;
 			if (!f->host)
 				continue;
-			int r = f->src.fd >= 0 ? fstat(f->src.fd, &st) : lstat(f->host, &st);
+			int r = lstat(f->host, &st);
 			if (r < 0 || st.st_ino != f->st.st_ino || st.st_size != f->st.st_size ||
 			    st.st_mode != f->st.st_mode || st.st_mtim.tv_sec != f->st.st_mtim.tv_sec ||
 			    st.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
@@ -724,12 +669,6 @@ void copy_free(struct copy_src *s)
 		ignore_free(s->exclude);
 		s->exclude = NULL;
 		for (size_t i = 0; i < s->n; i++) {
-			for (size_t j = 0; j < s->m[i].n; j++)
-				if (s->m[i].files[j].src.fd >= 0) {
-					close(s->m[i].files[j].src.fd);
-					s->m[i].files[j].src.fd = -1;
-					__atomic_sub_fetch(&held_fds, 1, __ATOMIC_RELAXED);
-				}
 			free(s->m[i].files);
 			s->m[i].files = NULL;
 			s->m[i].n = s->m[i].cap = 0;
@@ -830,7 +769,6 @@ void copy_add_data(struct copy_src *s, const char *name, const char *data, size_
 	f->rel = "";
 	f->data = data;
 	f->datalen = len;
-	f->src.fd = -1;
 	f->st.st_mode = S_IFREG | 0644;
 	f->st.st_size = (off_t)len;
 }

@@ -4,35 +4,72 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include "compress.h"
 #include "util.h"
 
-/* jobs in flight: enough to keep the threads busy, few enough for the descriptors */
-enum { RING = 64, MAX_WORKERS = 16 };
+/* jobs in flight: enough to keep the threads busy. A job opens, reads and closes its file, so
+   that the walking thread only lists and stats: on a tree of small files those syscalls are most
+   of the work. Jobs are handed over in batches: a small file costs a few microseconds, about
+   what one hand-over (a lock and a wake-up) costs, so one per file would keep the walk waiting
+   on the workers' futexes. A batch is published once it holds BATCH files or BATCH_BYTES of
+   content. */
+enum { RING = 512, BATCH = 32, BATCH_BYTES = 1 << 20, MAX_WORKERS = 16 };
+
+struct job {
+	struct hashpool_dir *dir;
+	const char *name;
+};
 
 struct hashpool {
 	pthread_mutex_t mu;
 	pthread_cond_t work, done;
+	struct job job[RING];
 	struct hashpool_result r[RING];
 	bool finished[RING];
-	size_t head, claim, tail;   /* next to take, next for a worker, next to fill */
+	size_t head, claim, pub, tail;  /* next to take, next for a worker, end of what workers may
+	                                   claim, next to fill */
+	off_t unpublished;              /* bytes submitted since pub */
 	pthread_t workers[MAX_WORKERS];
 	int nworkers;
-	bool started, stop;
+	bool started, stop, taker_waits;
 };
 
-void hashpool_run(struct hashpool_result *r)
+struct hashpool_dir *hashpool_dir_new(int fd)
 {
-	r->err = 0;
-	r->caplen = 0;
-	if (key_fd(r->fd, r->hash) < 0 || fstat(r->fd, &r->after) < 0) {
-		r->err = errno ? errno : EIO;
+	struct hashpool_dir *d = xcalloc(1, sizeof *d);
+	d->fd = fd;
+	d->refs = 1;
+	return d;
+}
+
+void hashpool_dir_put(struct hashpool_dir *d)
+{
+	if (d && __atomic_sub_fetch(&d->refs, 1, __ATOMIC_ACQ_REL) == 0) {
+		close(d->fd);
+		free(d);
+	}
+}
+
+static void run(struct job *j, struct hashpool_result *r)
+{
+	int fd = openat_noatime(j->dir->fd, j->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	hashpool_dir_put(j->dir);
+	if (fd < 0) {
+		r->err = errno;
 		return;
 	}
-	ssize_t k = fgetxattr(r->fd, "security.capability", r->cap, sizeof r->cap);
-	r->caplen = k > 0 ? (size_t)k : 0;
+	r->opened = true;
+	if (key_fd(fd, r->hash) < 0 || fstat(fd, &r->after) < 0)
+		r->err = errno ? errno : EIO;
+	else {
+		ssize_t k = fgetxattr(fd, "security.capability", r->cap, sizeof r->cap);
+		r->caplen = k > 0 ? (size_t)k : 0;
+	}
+	close(fd);
 }
 
 static void *worker(void *arg)
@@ -40,16 +77,23 @@ static void *worker(void *arg)
 	struct hashpool *p = arg;
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (!p->stop && p->claim == p->tail)
+		while (!p->stop && p->claim == p->pub)
 			pthread_cond_wait(&p->work, &p->mu);
-		if (p->claim == p->tail)
+		if (p->claim == p->pub)
 			break;
-		size_t j = p->claim++ % RING;
+		size_t from = p->claim, to = p->pub;
+		/* a batch at a time, so that the other workers get the rest */
+		if (to - from > BATCH)
+			to = from + BATCH;
+		p->claim = to;
 		pthread_mutex_unlock(&p->mu);
-		hashpool_run(&p->r[j]);
+		for (size_t i = from; i < to; i++)
+			run(&p->job[i % RING], &p->r[i % RING]);
 		pthread_mutex_lock(&p->mu);
-		p->finished[j] = true;
-		pthread_cond_broadcast(&p->done);
+		for (size_t i = from; i < to; i++)
+			p->finished[i % RING] = true;
+		if (p->taker_waits)
+			pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -69,7 +113,25 @@ bool hashpool_full(const struct hashpool *p)
 	return p->tail - p->head == RING;
 }
 
-void hashpool_submit(struct hashpool *p, int fd, size_t tag)
+/* make every submitted job claimable; p->mu held */
+static void publish(struct hashpool *p)
+{
+	if (p->pub == p->tail)
+		return;
+	p->pub = p->tail;
+	p->unpublished = 0;
+	if (!p->nworkers) {
+		/* no thread could start: the caller's thread does the work */
+		for (; p->claim < p->pub; p->claim++) {
+			run(&p->job[p->claim % RING], &p->r[p->claim % RING]);
+			p->finished[p->claim % RING] = true;
+		}
+		return;
+	}
+	pthread_cond_broadcast(&p->work);
+}
+
+void hashpool_submit(struct hashpool *p, struct hashpool_dir *d, const char *name, off_t size, size_t tag)
 {
 	if (!p->started) {
 		/* one per CPU the process may run on, as the layer's deflate threads */
@@ -79,20 +141,18 @@ void hashpool_submit(struct hashpool *p, int fd, size_t tag)
 				p->nworkers++;
 		p->started = true;
 	}
-	pthread_mutex_lock(&p->mu);
+	/* the slot is the caller's until published: no lock needed to fill it */
 	size_t j = p->tail % RING;
 	memset(&p->r[j], 0, sizeof p->r[j]);
-	p->r[j].fd = fd;
 	p->r[j].tag = tag;
+	__atomic_add_fetch(&d->refs, 1, __ATOMIC_RELAXED);
+	p->job[j] = (struct job){.dir = d, .name = name};
 	p->finished[j] = false;
-	if (!p->nworkers) {
-		/* no thread could start: the caller's thread does the work */
-		p->claim++;
-		hashpool_run(&p->r[j]);
-		p->finished[j] = true;
-	}
+	p->unpublished += size > 0 ? size : 0;
+	pthread_mutex_lock(&p->mu);
 	p->tail++;
-	pthread_cond_signal(&p->work);
+	if (p->tail - p->pub >= BATCH || p->unpublished >= BATCH_BYTES || hashpool_full(p))
+		publish(p);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -100,8 +160,13 @@ int hashpool_take(struct hashpool *p, bool wait, struct hashpool_result *r)
 {
 	pthread_mutex_lock(&p->mu);
 	size_t j = p->head % RING;
-	while (wait && p->head != p->tail && !p->finished[j])
+	if (wait && p->head == p->pub)
+		publish(p);
+	while (wait && p->head != p->tail && !p->finished[j]) {
+		p->taker_waits = true;
 		pthread_cond_wait(&p->done, &p->mu);
+		p->taker_waits = false;
+	}
 	int got = p->head != p->tail && p->finished[j];
 	if (got) {
 		*r = p->r[j];

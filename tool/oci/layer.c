@@ -122,10 +122,8 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 		return 0;
 	}
 	const struct layer_src *ls = e->srcfd;
-	int fd = ls && ls->fd >= 0 ? ls->fd
-	       : ls ? openat_root(ls->rootfd, ls->rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
-	       : open(e->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	bool own = !ls || ls->fd < 0;
+	int fd = ls ? openat_root(ls->rootfd, ls->rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+	            : open(e->src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && ls && errno == ELOOP)
 		goto changed;
 	if (fd < 0)
@@ -175,13 +173,12 @@ static int write_content(struct archive *a, struct archive_entry *ae, const stru
 			goto fail;
 		off += r;
 	}
-	if (own)
-		close(fd);
+	close(fd);
 	return 0;
 changed:
 	err_set(err, "layer: %s: file changed while writing the layer (expected %lld bytes)", e->src, e->size);
 fail:
-	if (own && fd >= 0)
+	if (fd >= 0)
 		close(fd);
 	return -1;
 }

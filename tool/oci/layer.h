@@ -21,11 +21,10 @@ int layer_tar_format(struct archive *a);
 
 enum layer_type { LAYER_REG, LAYER_DIR, LAYER_SYMLINK, LAYER_CHAR, LAYER_BLOCK, LAYER_FIFO };
 
-/* a regular file's content read through a descriptor, not a path: fd kept open since the file was
-   hashed, or when fd is -1, rel opened again below rootfd (openat_root, never following a last
-   symlink) and required to be the file st describes (device, inode, size, mtime, ctime) */
+/* a regular file's content read through a descriptor, not a path: rel opened below rootfd
+   (openat_root, never following a last symlink) and required to be the file st describes
+   (device, inode, size, mtime, ctime) */
 struct layer_src {
-	int fd;
 	int rootfd;
 	const char *rel;
 	struct stat st;
