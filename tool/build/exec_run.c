@@ -1,5 +1,6 @@
 #include "exec_run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bindview.h"
@@ -41,6 +43,7 @@ struct run {
 	char *dir;               /* this run's scratch directory in the store */
 	char *stub;              /* dir/stub: the top lower, holding the mount points the parent lacks */
 	bool quiet;
+	long long epoch;           /* the times of what the sandbox adds: the top, stubs, /etc/hosts */
 	struct progress *prog;     /* where the output is shown (progress.h) */
 	struct rootfs *views[16];  /* bind mounts' sources from stages and images */
 	size_t nviews;
@@ -96,8 +99,17 @@ static char *tail_lines(struct run *r)
 	return buf_take(&b);
 }
 
+/* path's times set to the epoch: what the sandbox adds shows no time of the build */
+static int epoch_times(struct run *r, const char *path, struct error *err)
+{
+	const struct timespec ts[2] = {{.tv_sec = (time_t)r->epoch}, {.tv_sec = (time_t)r->epoch}};
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "set times of %s", path);
+	return 0;
+}
+
 /* the metadata of the parent's directory at rel (relative), copied onto the stub's, so the merged
-   view shows the parent's; a directory the parent lacks is root's 0755 */
+   view shows the parent's; a directory the parent lacks is root's 0755 of the epoch */
 static int stub_dir(struct run *r, const char *rel, struct error *err)
 {
 	char *p = arena_printf(r->a, "%s/%s", r->stub, rel);
@@ -112,6 +124,38 @@ static int stub_dir(struct run *r, const char *rel, struct error *err)
 		return err_sys(err, "mkdir %s", p);
 	if (has && (lchown(p, ps.st_uid, ps.st_gid) < 0 || chmod(p, ps.st_mode & 07777) < 0))
 		return err_sys(err, "stub %s", p);
+	return 0;
+}
+
+/* the times of the stub layer below rel ("" the top), once every stub is made (making one changes
+   its directory's): a directory the parent has shows the parent's, the rest the epoch (the top's
+   parent is no layer's: the epoch too) */
+static int stub_times(struct run *r, const char *rel, struct error *err)
+{
+	char *p = *rel ? arena_printf(r->a, "%s/%s", r->stub, rel) : r->stub;
+	DIR *d = opendir(p);
+	if (!d)
+		return err_sys(err, "open %s", p);
+	int rc = 0;
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *sub = *rel ? arena_printf(r->a, "%s/%s", rel, de->d_name) : arena_strdup(r->a, de->d_name);
+		struct stat st;
+		char *sp = arena_printf(r->a, "%s/%s", r->stub, sub);
+		if (lstat(sp, &st) < 0)
+			rc = err_sys(err, "stat %s", sp);
+		else
+			rc = S_ISDIR(st.st_mode) ? stub_times(r, sub, err) : epoch_times(r, sp, err);
+	}
+	closedir(d);
+	struct stat ps;
+	if (rc < 0 || !*rel || lstat(arena_printf(r->a, "%s/%s", r->view, rel), &ps) < 0 || !S_ISDIR(ps.st_mode))
+		return rc < 0 ? rc : epoch_times(r, p, err);
+	const struct timespec ts[2] = {ps.st_atim, ps.st_mtim};
+	if (utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "set times of %s", p);
 	return 0;
 }
 
@@ -163,7 +207,7 @@ static char *run_file(struct run *r, const char *name, const char *data, struct 
 		return NULL;
 	}
 	close(fd);
-	return p;
+	return epoch_times(r, p, err) < 0 ? NULL : p;
 }
 
 static const char *resolv_conf(struct run *r, enum sandbox_net net)
@@ -613,6 +657,9 @@ static int setup(struct run *r, struct store *s, struct image *img, enum sandbox
 			goto out;
 		}
 	}
+	/* the merged view's top is the upper's */
+	if (epoch_times(r, arena_printf(r->a, "%s/upper", r->dir), err) < 0)
+		goto out;
 	r->stub = arena_printf(r->a, "%s/stub", r->dir);
 	if (rootfs_lowers(s, img, r->dir, &lowers, &nl, err) < 0)
 		goto out;
@@ -671,10 +718,39 @@ static void teardown(struct run *r, struct store *s, struct rootfs *view, struct
 	rootfs_close(view);
 }
 
+/* the upper directory, the layer just written, kept as the store's directory of that layer (what
+   rootfs_layer_dir extracts from the blob) for the next step to mount, instead of the blob being
+   extracted again and the upper removed: making and removing inodes is most of what a RUN costs
+   besides its command. Root's uppers only (a user namespace's hold mapped ids and user.overlay
+   marks), and not with --drop-volatile (whose layer is not the upper). Best effort: whatever
+   fails, the next step extracts the blob. */
+static void adopt(struct run *r, struct exec *x, const struct layer_entry *e, size_t n)
+{
+	const char *hex = image_diff_id(x->img, image_nlayers(x->img) - 1) + 7;
+	char *have = store_dir_get(x->s, "layer", hex);
+	if (have) {
+		free(have);
+		return;
+	}
+	struct error ignored;
+	char *upper = arena_printf(r->a, "%s/upper", r->dir), *tmp = NULL, *dir = NULL;
+	if (upper_adopt(upper, e, n, x->epoch, &ignored) < 0 || store_tmpdir(x->s, &tmp, &ignored) < 0)
+		return;
+	/* a directory of the store's tmp/ of its own, as store_dir_commit takes: the upper renamed
+	   over a new empty one */
+	if (rename(upper, tmp) == 0)
+		(void)store_dir_commit(x->s, "layer", hex, tmp, &dir, &ignored);
+	else
+		store_tmp_discard(x->s, tmp);
+	free(tmp);
+	free(dir);
+}
+
 int exec_run(struct exec *x, struct error *err)
 {
 	const struct step *s = x->step;
-	struct run r = {.a = x->a, .s = x->s, .quiet = x->run && x->run->quiet, .prog = x->run ? x->run->prog : NULL};
+	struct run r = {.a = x->a, .s = x->s, .quiet = x->run && x->run->quiet, .epoch = x->epoch,
+			.prog = x->run ? x->run->prog : NULL};
 	struct rootfs *view = NULL;
 	struct sandbox *sb = NULL;
 	int rc = -1;
@@ -705,7 +781,7 @@ int exec_run(struct exec *x, struct error *err)
 				.groups = u.groups, .ngroups = u.ngroups, .hostname = RUN_HOSTNAME, .net = net,
 				.output = on_output, .ctx = &r};
 	struct sandbox_result res;
-	if (sandbox_run(sb, &c, &res, err) < 0)
+	if (stub_times(&r, "", err) < 0 || sandbox_run(sb, &c, &res, err) < 0)
 		goto out;
 	if (res.status != 0) {
 		char *t = tail_lines(&r);
@@ -720,15 +796,22 @@ int exec_run(struct exec *x, struct error *err)
 	if (res.leftovers && !r.quiet)
 		warn("RUN left %d process%s running when it ended: killed", res.leftovers, res.leftovers == 1 ? "" : "es");
 	struct layer_entry *e;
-	size_t n;
-	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), userns_active(), &e, &n, err) < 0)
+	size_t n, skipped;
+	bool dropping = x->run && x->run->drop_volatile;
+	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), userns_active(), &e, &n, &skipped, err) < 0)
 		goto out;
-	if (x->run && x->run->drop_volatile && volatile_apply(e, &n, x->epoch, r.a, err) < 0)
+	if (dropping && volatile_apply(e, &n, x->epoch, r.a, err) < 0)
 		goto out;
 	/* a command that changed nothing adds no layer, as BuildKit */
 	if (n && exec_add_layer(x, e, n, err) < 0)
 		goto out;
 	image_history(x->img, s->node->line.text, n == 0, x->epoch);
+	/* STRATA_NO_ADOPT: the test suite extracts as a user namespace's build does, to compare */
+	if (n && !skipped && !dropping && !userns_active() && !getenv("STRATA_NO_ADOPT")) {
+		sandbox_free(sb);
+		sb = NULL;
+		adopt(&r, x, e, n);
+	}
 	rc = 0;
 out:
 	teardown(&r, x->s, view, sb);
@@ -827,7 +910,7 @@ int run_image(struct store *s, struct image *img, const struct run_image_opts *o
 				.cwd = wd && *wd ? wd : "/", .uid = u.uid, .gid = u.gid, .groups = u.groups,
 				.ngroups = u.ngroups, .hostname = RUN_HOSTNAME, .net = o->net};
 	struct sandbox_result res;
-	if (sandbox_run(sb, &c, &res, err) < 0)
+	if (stub_times(&r, "", err) < 0 || sandbox_run(sb, &c, &res, err) < 0)
 		goto out;
 	*status = res.status;
 	rc = 0;

@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 
 #include "error.h"
 #include "layer.h"
+#include "map.h"
 #include "util.h"
 
 struct walk {
@@ -18,6 +21,7 @@ struct walk {
 	const char *opaque_attr;
 	struct layer_entry *e;
 	size_t n, cap;
+	size_t skipped;
 };
 
 static struct layer_entry *push(struct walk *w)
@@ -62,8 +66,10 @@ static int walk_dir(struct walk *w, const char *host, const char *rel, struct er
 			marker(w, rel, arena_printf(w->a, ".wh.%s", name));
 			continue;
 		}
-		if (S_ISSOCK(st.st_mode))
+		if (S_ISSOCK(st.st_mode)) {
+			w->skipped++;
 			continue;
+		}
 		struct layer_entry *e = push(w);
 		e->path = rp;
 		e->mode = st.st_mode & 07777;
@@ -117,12 +123,70 @@ static int walk_dir(struct walk *w, const char *host, const char *rel, struct er
 }
 
 int upper_entries(struct arena *a, const char *upper, bool userxattr, struct layer_entry **out, size_t *n,
-		  struct error *err)
+		  size_t *skipped, struct error *err)
 {
 	struct walk w = {.a = a, .opaque_attr = userxattr ? "user.overlay.opaque" : "trusted.overlay.opaque"};
 	if (walk_dir(&w, upper, "", err) < 0)
 		return -1;
 	*out = w.e;
 	*n = w.n;
+	*skipped = w.skipped;
 	return 0;
+}
+
+/* drop path's extended attributes but the capability and, on a directory marked opaque in the
+   layer, the opaque mark: what overlayfs keeps in an upper (trusted.overlay.origin, impure, ...)
+   and what the command set are in no layer */
+static int strip_xattrs(const char *path, bool opaque, struct error *err)
+{
+	char names[4096];
+	ssize_t k = llistxattr(path, names, sizeof names);
+	if (k < 0)
+		return err_sys(err, "list attributes of %s", path);
+	for (ssize_t i = 0; i < k; i += (ssize_t)strlen(names + i) + 1) {
+		const char *name = names + i;
+		if (!strcmp(name, "security.capability") || (opaque && !strcmp(name, "trusted.overlay.opaque")))
+			continue;
+		if (lremovexattr(path, name) < 0)
+			return err_sys(err, "remove %s of %s", name, path);
+	}
+	return 0;
+}
+
+int upper_adopt(const char *upper, const struct layer_entry *e, size_t n, long long epoch, struct error *err)
+{
+	/* the directories that a marker below says are opaque in the layer */
+	struct map opq;
+	map_init(&opq, NULL, 0);
+	int rc = -1;
+	for (size_t i = 0; i < n; i++) {
+		const char *slash = strrchr(e[i].path, '/'), *base = slash ? slash + 1 : e[i].path;
+		if (strncmp(base, ".wh.", 4))
+			continue;
+		if (e[i].type != LAYER_REG || e[i].src) {
+			err_set(err, "%s: a file named as a whiteout", e[i].path);
+			goto out;
+		}
+		if (!strcmp(base, ".wh..wh..opq"))
+			map_putn(&opq, e[i].path, slash ? (size_t)(slash - e[i].path) : 0, NULL);
+	}
+	const struct timespec ts[2] = {{.tv_sec = (time_t)epoch}, {.tv_sec = (time_t)epoch}};
+	for (size_t i = 0; i <= n; i++) {
+		/* i == n: the top, which carries overlayfs's marks too */
+		const char *rel = i < n ? e[i].path : "", *slash = strrchr(rel, '/');
+		if (!strncmp(slash ? slash + 1 : rel, ".wh.", 4))
+			continue; /* a whiteout: made as the extraction makes it, whose times neither sets */
+		char *p = *rel ? xasprintf("%s/%s", upper, rel) : xstrdup(upper);
+		bool opaque = i < n && e[i].type == LAYER_DIR && map_get(&opq, rel);
+		int r = strip_xattrs(p, opaque, err);
+		if (r == 0 && utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			r = err_sys(err, "set times of %s", p);
+		free(p);
+		if (r < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	map_free(&opq);
+	return rc;
 }
