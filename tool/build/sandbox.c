@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -395,13 +396,8 @@ static int first_process(void *arg)
 	struct sandbox *sb = arg;
 	const struct sandbox_cmd *c = sb->cmd;
 	struct error err;
-	/* a parent that died before this reads as the end of the go pipe */
 	if (sys_die_with_parent() < 0)
 		_exit(125);
-	char go;
-	if (read(sb->go_fd, &go, 1) != 1)
-		_exit(125);
-	close(sb->go_fd);
 	setsid();
 	/* docker's: what the command makes must not depend on the caller's umask */
 	umask(022);
@@ -423,6 +419,12 @@ static int first_process(void *arg)
 		report(sb, "Eworking directory %s: %s", c->cwd, strerror(errno));
 		_exit(125);
 	}
+	/* the command waits for the network, which slirp4netns configures meanwhile; a parent that
+	   died reads as the end of the go pipe */
+	char go;
+	if (read(sb->go_fd, &go, 1) != 1)
+		_exit(125);
+	close(sb->go_fd);
 	pid_t pid = fork();
 	if (pid < 0) {
 		report(sb, "Efork: %s", strerror(errno));
@@ -462,6 +464,35 @@ static void on_stop(int sig)
 	stop_signal = sig;
 	if (stop_pid > 0)
 		kill(stop_pid, SIGKILL);
+}
+
+/* the slirp4netns processes told to stop and not yet reaped: closing the exit fd ends one, but
+   the kernel's removal of its tap device takes some 20 ms, which no step need wait for */
+static pid_t stopping[16];
+static size_t nstopping;
+
+/* reap the stopped slirp4netns processes that are gone (all of them, waiting, with all) */
+static void reap_stopped(bool all)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < nstopping; i++) {
+		pid_t r;
+		while ((r = waitpid(stopping[i], NULL, all ? 0 : WNOHANG)) < 0 && errno == EINTR)
+			;
+		if (r == 0)
+			stopping[w++] = stopping[i];
+	}
+	nstopping = w;
+}
+
+static void stop_slirp(pid_t sp, int exit_w)
+{
+	close(exit_w);
+	kill(sp, SIGTERM);
+	if (nstopping == sizeof stopping / sizeof *stopping)
+		reap_stopped(true);
+	stopping[nstopping++] = sp;
+	reap_stopped(false);
 }
 
 /* slirp4netns for the network namespace of pid: its pid, once it has configured tap0 */
@@ -536,7 +567,10 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_cmd *c, struct sandbox_
 	struct sigaction sa = {.sa_handler = on_stop}, old[3];
 	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
 	sigemptyset(&sa.sa_mask);
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0 || (c->output && pipe2(out, O_CLOEXEC) < 0)) {
+	/* go is a socket pair: the sandbox may have ended (a failed setup) before it reads go, and
+	   writing to a pipe without a reader would raise SIGPIPE */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
+	    (c->output && pipe2(out, O_CLOEXEC) < 0)) {
 		err_sys(err, "pipe");
 		goto out;
 	}
@@ -554,6 +588,7 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_cmd *c, struct sandbox_
 	if (pid < 0)
 		goto restore;
 	stop_pid = pid;
+	reap_stopped(false);
 	close(go[0]), go[0] = -1;
 	close(rep[1]), rep[1] = -1;
 	if (out[1] >= 0)
@@ -562,7 +597,7 @@ int sandbox_run(struct sandbox *sb, const struct sandbox_cmd *c, struct sandbox_
 		goto kill;
 	if (stop_signal)
 		goto kill;
-	if (write(go[1], "g", 1) != 1) {
+	if (send(go[1], "g", 1, MSG_NOSIGNAL) != 1) {
 		err_sys(err, "starting the sandbox");
 		goto kill;
 	}
@@ -589,8 +624,9 @@ wait:;
 	stop_pid = 0;
 	if (stop_signal) {
 		rc = err_set(err, "interrupted by %s", strsignal(stop_signal));
-	} else if (rc == 0) {
-		/* what the sandbox reported: a setup error, or the command's status */
+	} else {
+		/* what the sandbox reported: a setup error (which, when slirp4netns failed too, is why:
+		   the sandbox was gone before its network could be set up), or the command's status */
 		char msg[4096];
 		size_t len = 0;
 		ssize_t n;
@@ -605,7 +641,7 @@ wait:;
 		if (msg[0] == 'E') {
 			msg[strcspn(msg, "\n")] = 0;
 			rc = err_set(err, "%s", msg + 1);
-		} else if (sscanf(msg, "S%d %d", &res->status, &res->leftovers) != 2) {
+		} else if (rc == 0 && sscanf(msg, "S%d %d", &res->status, &res->leftovers) != 2) {
 			rc = err_set(err, "the sandbox ended before its command (wait status %d)", st);
 		}
 	}
@@ -613,12 +649,8 @@ restore:
 	for (int i = 0; i < 3; i++)
 		sigaction(sigs[i], &old[i], NULL);
 out:
-	if (slirp > 0) {
-		close(slirp_exit);
-		kill(slirp, SIGTERM);
-		while (waitpid(slirp, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
+	if (slirp > 0)
+		stop_slirp(slirp, slirp_exit);
 	for (int i = 0; i < 2; i++) {
 		if (go[i] >= 0)
 			close(go[i]);
