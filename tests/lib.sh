@@ -57,6 +57,33 @@ busybox_base() {
 		{ fail "$1/setup" "examples/base/busybox.sh: $(tail -c 300 "$T/base.log")"; exit 0; }
 }
 
+# xattr_fixtures NAME CTX: in the context directory CTX, setcap (a static program: FILE... get
+# security.capability cap_net_bind_service+ep and user.leak, as busybox has no setcap) and plain
+# (a file with the host's attributes user.host and trusted.host); skips NAME and ends the test
+# without a static C library, fails NAME/setup without extended attributes; needs python3 and $cc
+xattr_fixtures() {
+	cat >"$T/setcap.c" <<'C'
+#include <stdio.h>
+#include <sys/xattr.h>
+int main(int argc, char **argv)
+{
+	static const unsigned char cap[20] = {0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0};
+	for (int i = 1; i < argc; i++)
+		if (setxattr(argv[i], "security.capability", cap, sizeof cap, 0) < 0 ||
+		    setxattr(argv[i], "user.leak", "x", 1, 0) < 0) {
+			perror(argv[i]);
+			return 1;
+		}
+	return 0;
+}
+C
+	"${cc:-cc}" -static -O2 -o "$2/setcap" "$T/setcap.c" 2>"$T/cc.err" ||
+		{ skip "$1" "no static C library: $(head -c 200 "$T/cc.err")"; exit 0; }
+	echo data >"$2/plain"
+	python3 -c 'import os,sys; [os.setxattr(sys.argv[1], k, b"h") for k in ("user.host", "trusted.host")]' "$2/plain" ||
+		{ fail "$1/setup" "no extended attributes on $T"; exit 0; }
+}
+
 # word_files DIR SEED COUNT WORDS WORD...: the files DIR/t0 .. t<COUNT-1>, each WORDS of the WORDs
 # drawn at random (seeded by SEED: the same bytes on every run) and joined by spaces; \n in a WORD
 # stands for a newline. Compressible text of a known size for the compression tests; needs python3.

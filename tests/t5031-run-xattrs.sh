@@ -9,28 +9,9 @@ cc=${CC:-cc}
 run_needs t5031 python3 "$cc"
 busybox_base t5031
 mkdir ctx
-cat >setcap.c <<'C'
-#include <stdio.h>
-#include <sys/xattr.h>
-/* setcap cap_net_bind_service+ep FILE, and a user.* attribute on it */
-int main(int argc, char **argv)
-{
-	static const unsigned char cap[20] = {0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0};
-	for (int i = 1; i < argc; i++)
-		if (setxattr(argv[i], "security.capability", cap, sizeof cap, 0) < 0 ||
-		    setxattr(argv[i], "user.leak", "x", 1, 0) < 0) {
-			perror(argv[i]);
-			return 1;
-		}
-	return 0;
-}
-C
-if ! "$cc" -static -O2 -o ctx/setcap setcap.c 2>cc.err; then skip t5031 "no static C library: $(head -c 200 cc.err)"; exit 0; fi
-# host attributes on a context file that COPY takes and the RUN changes (overlayfs copies a
+# plain: host attributes on a context file that COPY takes and the RUN changes (overlayfs copies a
 # lower file's attributes up)
-echo data >ctx/plain
-python3 -c 'import os,sys; [os.setxattr(sys.argv[1], k, b"h") for k in ("user.host", "trusted.host")]' ctx/plain ||
-	{ fail t5031/setup "no extended attributes on $T"; exit 0; }
+xattr_fixtures t5031 ctx
 cat >ctx/Dockerfile <<'DF'
 FROM base:1
 COPY plain /plain

@@ -11,39 +11,17 @@
 # the stubs made for mount points (/etc of an image without /etc/hosts) and the files mounted
 # there have the parent's times or the epoch.
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" -ne 0 ]; then skip t5120 "needs root"; exit 0; fi
 cc=${CC:-cc}
-if ! need busybox python3 "$cc"; then skip t5120 "needs busybox, python3 and a C compiler"; exit 0; fi
-S=$STRATA
-cd "$T" || exit 1
-STRATA=$S sh "$top/examples/base/busybox.sh" base:1 >base.log 2>&1 || { fail t5120/setup "examples/base/busybox.sh: $(tail -c 300 base.log)"; exit 0; }
+run_needs t5120 python3 "$cc"
+busybox_base t5120
 mkdir ctx
-cat >setx.c <<'C'
-#include <stdio.h>
-#include <sys/xattr.h>
-/* FILE...: security.capability (cap_net_bind_service+ep) and a user.* attribute on each */
-int main(int argc, char **argv)
-{
-	static const unsigned char cap[20] = {0x01, 0, 0, 0x02, 0x00, 0x04, 0, 0};
-	for (int i = 1; i < argc; i++)
-		if (setxattr(argv[i], "security.capability", cap, sizeof cap, 0) < 0 ||
-		    setxattr(argv[i], "user.leak", "x", 1, 0) < 0) {
-			perror(argv[i]);
-			return 1;
-		}
-	return 0;
-}
-C
-if ! "$cc" -static -O2 -o ctx/setx setx.c 2>cc.err; then skip t5120 "no static C library: $(head -c 200 cc.err)"; exit 0; fi
-echo data >ctx/plain
-python3 -c 'import os,sys; [os.setxattr(sys.argv[1], k, b"h") for k in ("user.host", "trusted.host")]' ctx/plain ||
-	{ fail t5120/setup "no extended attributes on $T"; exit 0; }
+xattr_fixtures t5120 ctx
 cat >ctx/Dockerfile <<'DF'
 FROM base:1
 COPY plain /plain
-COPY setx /setx
+COPY setcap /setcap
 RUN mkdir -p /a/b /gone/sub /keep && echo x >/a/b/f && ln /a/b/f /a/hard && ln -s b/f /a/sym && mkfifo /a/fifo && echo y >/gone/sub/g && chmod 4755 /a/b/f && echo more >>/plain && echo k >/keep/k
-RUN rm -rf /gone && mkdir /gone && echo new >/gone/n && rm /a/sym && mv /a/b /a/c && /setx /a/c/f /a/hard && chmod 700 /a && rm /keep/k && touch /keep
+RUN rm -rf /gone && mkdir /gone && echo new >/gone/n && rm /a/sym && mv /a/b /a/c && /setcap /a/c/f /a/hard && chmod 700 /a && rm /keep/k && touch /keep
 RUN mkdir /out && find / -mindepth 1 -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /out \) -prune -o -exec stat -c '%n %F %a %u %g %s %Y %h' {} + | sort >/out/listing
 DF
 if $S build -q --network=none -t adopt:1 ctx >a.out 2>a.err; then ok t5120/build; else fail t5120/build "$(head -c 300 a.err)"; exit 0; fi
