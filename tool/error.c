@@ -7,13 +7,19 @@
 
 #include "utf8.h"
 
+/* fmt's message into out (n bytes), escaped (escape_go_in) so that it stays one line */
+static void format_msg(char *out, size_t n, const char *fmt, va_list ap)
+{
+	vsnprintf(out, n, fmt, ap);
+	escape_go_in(out, n);
+}
+
 int err_set(struct error *e, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	format_msg(e->msg, sizeof e->msg, fmt, ap);
 	va_end(ap);
-	escape_go_in(e->msg, sizeof e->msg);
 	e->errnum = 0;
 	return -1;
 }
@@ -44,9 +50,8 @@ int err_sys(struct error *e, const char *fmt, ...)
 	char pre[sizeof e->msg];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(pre, sizeof pre, fmt, ap);
+	format_msg(pre, sizeof pre, fmt, ap);
 	va_end(ap);
-	escape_go_in(pre, sizeof pre);
 	join_cause(e, pre, strerror(saved));
 	e->errnum = saved;
 	errno = saved;
@@ -58,9 +63,8 @@ int err_at(struct error *e, const char *file, int line, int col, const char *fmt
 	char msg[sizeof e->msg];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	format_msg(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	escape_go_in(msg, sizeof msg);
 	int n = snprintf(e->msg, sizeof e->msg, "%s:%d:%d: ", qname(file), line, col);
 	size_t room = sizeof e->msg - 1, nm = strlen(msg);
 	if (n < 0 || (size_t)n + nm > room)
@@ -80,9 +84,8 @@ int err_wrap(struct error *e, const char *fmt, ...)
 	va_list ap;
 	memcpy(old, e->msg, sizeof old);
 	va_start(ap, fmt);
-	vsnprintf(pre, sizeof pre, fmt, ap);
+	format_msg(pre, sizeof pre, fmt, ap);
 	va_end(ap);
-	escape_go_in(pre, sizeof pre);
 	join_cause(e, pre, old);
 	return -1;
 }

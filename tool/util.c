@@ -756,6 +756,17 @@ fail:
 	return -1;
 }
 
+int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int id_parse(const char *s, unsigned *id)
 {
 	unsigned long long v = 0;

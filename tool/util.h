@@ -102,6 +102,8 @@ int remove_tree_at(int dfd, const char *name, long long *bytes);
 /* a user or group id as BuildKit parses one (Go's strconv.ParseUint(s, 10, 32): decimal digits
    only, no sign, no space), 0 to ID_MAX; 0 with *id, or -1 when s is anything else */
 int id_parse(const char *s, unsigned *id);
+/* the value of the hex digit c (0-9, a-f or A-F), or -1 */
+int hex_digit(int c);
 /* write all n bytes, retrying after EINTR; 0 or -1 with errno */
 int write_all(int fd, const void *p, size_t n);
 /* the names in dir, except "." and "..", appended to out (malloc'd, in readdir order); 0 or -1 with err */

@@ -159,6 +159,18 @@ static bool has_meta(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* push the components of path onto todo, last first, so that they pop in order */
+static void push_components(struct arena *a, struct strv *todo, const char *path)
+{
+	char *work = arena_strdup(a, path);
+	struct strv parts;
+	strv_init(&parts, a);
+	for (char *save, *t = strtok_r(work, "/", &save); t; t = strtok_r(NULL, "/", &save))
+		strv_push(&parts, t);
+	for (size_t i = parts.n; i-- > 0;)
+		strv_push(todo, parts.v[i]);
+}
+
 /* resolve below root; an escape is clamped at root, or with !clamp NULL with errno EXDEV; a
    symlink loop is NULL with ELOOP */
 static char *resolve(struct arena *a, const char *root, const char *rel, bool clamp, bool follow_last)
@@ -166,14 +178,7 @@ static char *resolve(struct arena *a, const char *root, const char *rel, bool cl
 	struct strv todo;
 	strv_init(&todo, a);
 	char *cur = arena_strdup(a, "");
-	/* components are consumed from the end of todo */
-	char *work = arena_strdup(a, rel);
-	struct strv parts;
-	strv_init(&parts, a);
-	for (char *save, *t = strtok_r(work, "/", &save); t; t = strtok_r(NULL, "/", &save))
-		strv_push(&parts, t);
-	for (size_t i = parts.n; i-- > 0;)
-		strv_push(&todo, parts.v[i]);
+	push_components(a, &todo, rel);
 	int hops = 0;
 	while (todo.n) {
 		char *c = todo.v[--todo.n];
@@ -208,13 +213,7 @@ static char *resolve(struct arena *a, const char *root, const char *rel, bool cl
 					return errno = EXDEV, NULL;
 				cur = arena_strdup(a, "");
 			}
-			char *t2 = arena_strdup(a, buf);
-			struct strv lp;
-			strv_init(&lp, a);
-			for (char *save, *t = strtok_r(t2, "/", &save); t; t = strtok_r(NULL, "/", &save))
-				strv_push(&lp, t);
-			for (size_t i = lp.n; i-- > 0;)
-				strv_push(&todo, lp.v[i]);
+			push_components(a, &todo, buf);
 			continue;
 		}
 		cur = next;

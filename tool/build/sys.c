@@ -30,8 +30,8 @@ int sys_private_mounts(struct error *err)
 		return 0;
 	if (unshare(CLONE_NEWNS) < 0)
 		return err_sys(err, "unshare(CLONE_NEWNS) (strata needs root or a user namespace)");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return err_sys(err, "making / a private mount");
+	if (sys_mounts_private(err) < 0)
+		return -1;
 	done = 1;
 	return 0;
 }
@@ -45,38 +45,50 @@ int sys_unshare_user(struct error *err)
 	return 0;
 }
 
+/* an overlay options string that starts "lowerdir=" with the n lowers */
+static void lowers_opt(struct buf *opt, const char *const *lowers, size_t n)
+{
+	buf_init(opt, NULL);
+	buf_puts(opt, "lowerdir=");
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			buf_putc(opt, ':');
+		buf_puts(opt, lowers[i]);
+	}
+}
+
+/* mount an overlay at mp with the options opt (freed), its n lowers named relative to dir */
+static int overlay_mount(const char *dir, struct buf *opt, size_t n, unsigned long flags, const char *mp,
+			 struct error *err)
+{
+	/* the option string is bounded by a page: name the lowers relative to dir */
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cwd < 0) {
+		buf_free(opt);
+		return err_sys(err, "open .");
+	}
+	int r = 0;
+	if (chdir(dir) < 0)
+		r = err_sys(err, "chdir %s", dir);
+	else if (opt->len >= 4000)
+		r = err_set(err, "too many layers for one overlay mount (%zu)", n);
+	else if (mount("overlay", mp, "overlay", flags, opt->s) < 0)
+		r = err_sys(err, "mount overlay at %s", mp);
+	if (fchdir(cwd) < 0 && r == 0)
+		r = err_sys(err, "fchdir back");
+	close(cwd);
+	buf_free(opt);
+	return r;
+}
+
 int sys_overlay_ro(const char *dir, const char *const *lowers, size_t n, bool userxattr, const char *mp,
 		   struct error *err)
 {
 	struct buf opt;
-	buf_init(&opt, NULL);
-	buf_puts(&opt, "lowerdir=");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_putc(&opt, ':');
-		buf_puts(&opt, lowers[i]);
-	}
+	lowers_opt(&opt, lowers, n);
 	if (userxattr)
 		buf_puts(&opt, ",userxattr");
-	/* the option string is bounded by a page: name the lowers relative to dir */
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0) {
-		buf_free(&opt);
-		return err_sys(err, "open .");
-	}
-	int r = 0;
-	if (chdir(dir) < 0) {
-		r = err_sys(err, "chdir %s", dir);
-	} else if (opt.len >= 4000) {
-		r = err_set(err, "too many layers for one overlay mount (%zu)", n);
-	} else if (mount("overlay", mp, "overlay", MS_RDONLY, opt.s) < 0) {
-		r = err_sys(err, "mount overlay at %s", mp);
-	}
-	if (fchdir(cwd) < 0 && r == 0)
-		r = err_sys(err, "fchdir back");
-	close(cwd);
-	buf_free(&opt);
-	return r;
+	return overlay_mount(dir, &opt, n, MS_RDONLY, mp, err);
 }
 
 void sys_umount(const char *mp)
@@ -141,33 +153,11 @@ int sys_overlay_rw(const char *dir, const char *const *lowers, size_t n, const c
 		   bool userxattr, const char *mp, struct error *err)
 {
 	struct buf opt;
-	buf_init(&opt, NULL);
-	buf_puts(&opt, "lowerdir=");
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			buf_putc(&opt, ':');
-		buf_puts(&opt, lowers[i]);
-	}
+	lowers_opt(&opt, lowers, n);
 	/* with userxattr, "off" would still follow redirects (redirect_always_follow), which conflicts */
 	buf_printf(&opt, ",upperdir=%s,workdir=%s,redirect_dir=%s,metacopy=off,index=off%s", upper, work,
 		   userxattr ? "nofollow" : "off", userxattr ? ",userxattr" : "");
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cwd < 0) {
-		buf_free(&opt);
-		return err_sys(err, "open .");
-	}
-	int r = 0;
-	if (chdir(dir) < 0)
-		r = err_sys(err, "chdir %s", dir);
-	else if (opt.len >= 4000)
-		r = err_set(err, "too many layers for one overlay mount (%zu)", n);
-	else if (mount("overlay", mp, "overlay", 0, opt.s) < 0)
-		r = err_sys(err, "mount overlay at %s", mp);
-	if (fchdir(cwd) < 0 && r == 0)
-		r = err_sys(err, "fchdir back");
-	close(cwd);
-	buf_free(&opt);
-	return r;
+	return overlay_mount(dir, &opt, n, 0, mp, err);
 }
 
 int sys_mounts_private(struct error *err)

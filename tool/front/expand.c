@@ -400,6 +400,20 @@ static int lex_double_quote(struct lex *l, struct buf *res)
 	}
 }
 
+/* the *len bytes at s with their runes in reverse order (through []rune and back, as Go does);
+   the new length into *len */
+static const char *reverse_runes(struct arena *a, const char *s, size_t *len)
+{
+	size_t n;
+	long *v = to_runes(a, s, *len, &n);
+	for (size_t i = 0; i < n / 2; i++) {
+		long t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+	return from_runes(a, v, n, len);
+}
+
 static int trim(struct lex *l, const char *pat, size_t plen, const char *value, bool greedy,
 		bool suffix, struct buf *res)
 {
@@ -424,13 +438,7 @@ static int trim(struct lex *l, const char *pat, size_t plen, const char *value, 
 		}
 		pat = from_runes(l->a, rev, n, &plen);
 		shown = pat;
-		long *vr = to_runes(l->a, value, vlen, &n);
-		for (size_t i = 0; i < n / 2; i++) {
-			long t = vr[i];
-			vr[i] = vr[n - 1 - i];
-			vr[n - 1 - i] = t;
-		}
-		value = from_runes(l->a, vr, n, &vlen);
+		value = reverse_runes(l->a, value, &vlen);
 	}
 	struct pat p;
 	struct error e;
@@ -445,14 +453,7 @@ static int trim(struct lex *l, const char *pat, size_t plen, const char *value, 
 	}
 	if (!suffix)
 		return emit(l, res, value, vlen);
-	size_t n;
-	long *vr = to_runes(l->a, value, vlen, &n);
-	for (size_t i = 0; i < n / 2; i++) {
-		long t = vr[i];
-		vr[i] = vr[n - 1 - i];
-		vr[n - 1 - i] = t;
-	}
-	value = from_runes(l->a, vr, n, &vlen);
+	value = reverse_runes(l->a, value, &vlen);
 	return emit(l, res, value, vlen);
 }
 

@@ -18,17 +18,6 @@ static const char *skip_ws(const char *p, const char *e)
 	return p;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* the 4 hex digits at p, or -1 */
 static long hex4(const char *p, const char *e)
 {
@@ -36,7 +25,7 @@ static long hex4(const char *p, const char *e)
 		return -1;
 	long v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(p[i]);
+		int h = hex_digit(p[i]);
 		if (h < 0)
 			return -1;
 		v = v << 4 | h;

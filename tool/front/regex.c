@@ -210,17 +210,6 @@ struct rparse {
 	int err;
 };
 
-static int hexval(int32_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_alnum(int32_t c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
@@ -271,7 +260,7 @@ static int32_t rp_escape(struct rparse *p)
 				c = rp_rune(p);
 				if (c == '}')
 					break;
-				int v = hexval(c);
+				int v = hex_digit(c);
 				if (v < 0)
 					goto bad;
 				r = r * 16 + v;
@@ -283,10 +272,10 @@ static int32_t rp_escape(struct rparse *p)
 				goto bad;
 			return r;
 		}
-		int x = hexval(c);
+		int x = hex_digit(c);
 		if (p->i >= p->n)
 			goto bad;
-		int y = hexval(rp_rune(p));
+		int y = hex_digit(rp_rune(p));
 		if (x < 0 || y < 0)
 			goto bad;
 		return x * 16 + y;

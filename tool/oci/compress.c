@@ -253,17 +253,24 @@ void compress_free(struct compress *c)
 	free(c);
 }
 
-static struct compress *open_gzip(int fd, int level, int nthreads, struct error *err)
+/* a compressor by method m into fd: what every method has, which compress_free undoes */
+static struct compress *compress_new(enum compress_method m, int fd, int level)
 {
 	struct compress *c = xcalloc(1, sizeof *c);
-	c->method = COMPRESS_GZIP;
+	c->method = m;
 	c->fd = fd;
 	c->level = level;
-	c->nthreads = nthreads;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->work, NULL);
 	pthread_cond_init(&c->room, NULL);
 	c->h = sha256_new();
+	return c;
+}
+
+static struct compress *open_gzip(int fd, int level, int nthreads, struct error *err)
+{
+	struct compress *c = compress_new(COMPRESS_GZIP, fd, level);
+	c->nthreads = nthreads;
 	c->crc = crc32(0, NULL, 0);
 	c->njobs = nthreads == 1 ? 1 : 4 * (size_t)nthreads + 4;
 	c->jobs = xcalloc(c->njobs, sizeof *c->jobs);
@@ -509,14 +516,7 @@ int compress_selftest(enum compress_method m, struct error *err)
 
 static struct compress *open_zstd(int fd, int level, int nthreads, struct error *err)
 {
-	struct compress *c = xcalloc(1, sizeof *c);
-	c->method = COMPRESS_ZSTD;
-	c->fd = fd;
-	c->level = level;
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->work, NULL);
-	pthread_cond_init(&c->room, NULL);
-	c->h = sha256_new();
+	struct compress *c = compress_new(COMPRESS_ZSTD, fd, level);
 	c->zc = ZSTD_createCCtx();
 	c->zout = xmalloc(ZSTD_CStreamOutSize());
 	/* one worker at least: libzstd's multi-threaded format is the same for any number of workers,
@@ -532,11 +532,12 @@ static struct compress *open_zstd(int fd, int level, int nthreads, struct error 
 	return c;
 }
 
+static const char *const method_names[] = {[COMPRESS_GZIP] = "gzip", [COMPRESS_ZSTD] = "zstd", [COMPRESS_NONE] = "none"};
+
 int compress_parse(const char *name, enum compress_method *m, struct error *err)
 {
-	static const char *const names[] = { [COMPRESS_GZIP] = "gzip", [COMPRESS_ZSTD] = "zstd", [COMPRESS_NONE] = "none" };
 	for (int i = 0; i < 3; i++)
-		if (!strcmp(name, names[i])) {
+		if (!strcmp(name, method_names[i])) {
 			*m = (enum compress_method)i;
 			return 0;
 		}
@@ -545,7 +546,7 @@ int compress_parse(const char *name, enum compress_method *m, struct error *err)
 
 const char *compress_name(enum compress_method m)
 {
-	return m == COMPRESS_ZSTD ? "zstd" : m == COMPRESS_NONE ? "none" : "gzip";
+	return (unsigned)m < 3 ? method_names[m] : "gzip";
 }
 
 const char *compress_media_type(enum compress_method m)
@@ -578,12 +579,5 @@ struct compress *compress_open(int out_fd, const struct compression *how, struct
 		return open_gzip(out_fd, level, compress_threads(), err);
 	if (m == COMPRESS_ZSTD)
 		return open_zstd(out_fd, level, compress_threads(), err);
-	struct compress *c = xcalloc(1, sizeof *c);
-	c->method = COMPRESS_NONE;
-	c->fd = out_fd;
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->work, NULL);
-	pthread_cond_init(&c->room, NULL);
-	c->h = sha256_new();
-	return c;
+	return compress_new(COMPRESS_NONE, out_fd, level);
 }
