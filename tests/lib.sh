@@ -33,6 +33,18 @@ check_err() {
 	fi
 }
 
+# check_dump KIND NAME 'DOCKERFILE (printf format)' 'EXPECTED DUMP (printf format)': the
+# Dockerfile written to the file NAME; ok KIND:NAME when strata parse --dump prints exactly the dump
+check_dump() {
+	printf "$3" >"$2"
+	printf "$4" >"$2.want"
+	if "$STRATA" parse --dump "$2" >"$2.got" 2>"$2.err" && cmp -s "$2.got" "$2.want"; then
+		ok "$1:$2"
+	else
+		fail "$1:$2" "got [$(cat "$2.got" "$2.err")] want [$(cat "$2.want")]"
+	fi
+}
+
 # need TOOL...: true when every tool is on PATH
 need() {
 	for t in "$@"; do command -v "$t" >/dev/null 2>&1 || return 1; done

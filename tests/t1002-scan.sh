@@ -5,15 +5,7 @@
 cd "$T"
 
 # d NAME 'DOCKERFILE (printf format)' 'EXPECTED DUMP (printf format)'
-d() {
-	printf "$2" >"$1"
-	printf "$3" >"$1.want"
-	if "$STRATA" parse --dump "$1" >"$1.got" 2>"$1.err" && cmp -s "$1.got" "$1.want"; then
-		ok "scan:$1"
-	else
-		fail "scan:$1" "got [$(cat "$1.got" "$1.err")] want [$(cat "$1.want")]"
-	fi
-}
+d() { check_dump scan "$@"; }
 
 d crlf 'FROM a\r\nRUN x \\\r\n  y\r\n' '(from "a")\n(run "x   y")\n'
 d bom '\357\273\277FROM a\n' '(from "a")\n'

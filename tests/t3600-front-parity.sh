@@ -8,15 +8,7 @@ S=$STRATA
 cd "$T" || exit 1
 
 # d NAME 'DOCKERFILE (printf format)' 'EXPECTED DUMP (printf format)'
-d() {
-	printf "$2" >"$1"
-	printf "$3" >"$1.want"
-	if "$S" parse --dump "$1" >"$1.got" 2>"$1.err" && cmp -s "$1.got" "$1.want"; then
-		ok "dump:$1"
-	else
-		fail "dump:$1" "got [$(cat "$1.got" "$1.err")] want [$(cat "$1.want")]"
-	fi
-}
+d() { check_dump dump "$@"; }
 # e NAME 'DOCKERFILE (printf format)' 'EXPECTED STDERR'
 e() {
 	printf "$2" >"$1"
