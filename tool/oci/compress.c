@@ -304,22 +304,27 @@ fail:
 	return NULL;
 }
 
+/* the caller waits for the workers until the slot j is free (with j NULL: until every block is
+   written) or one of them failed; 0, or -1 after a failure */
+static int wait_workers(struct compress *c, const struct job *j)
+{
+	pthread_mutex_lock(&c->mu);
+	while ((j ? j->state != J_FREE : !c->done) && !c->failed) {
+		c->caller_waits = 1;
+		pthread_cond_wait(&c->room, &c->mu);
+		c->caller_waits = 0;
+	}
+	int failed = c->failed;
+	pthread_mutex_unlock(&c->mu);
+	return failed ? -1 : 0;
+}
+
 /* make c->cur the next block's slot, its dictionary the 32 KiB before it */
 static int acquire(struct compress *c)
 {
 	struct job *j = &c->jobs[c->nfill % c->njobs];
-	if (c->nthreads > 1) {
-		pthread_mutex_lock(&c->mu);
-		while (j->state != J_FREE && !c->failed) {
-			c->caller_waits = 1;
-			pthread_cond_wait(&c->room, &c->mu);
-			c->caller_waits = 0;
-		}
-		int failed = c->failed;
-		pthread_mutex_unlock(&c->mu);
-		if (failed)
-			return -1;
-	}
+	if (c->nthreads > 1 && wait_workers(c, j) < 0)
+		return -1;
 	j->dictlen = 0;
 	if (c->nfill > 0) {
 		/* the previous block is full, and its slot is refilled only after this one */
@@ -409,18 +414,8 @@ int compress_close(struct compress *c, char digest[DIGEST_SIZE], long long *size
 		goto out;
 	if (c->method == COMPRESS_GZIP && submit(c, 1) < 0)
 		goto out;
-	if (c->method == COMPRESS_GZIP && c->nthreads > 1) {
-		pthread_mutex_lock(&c->mu);
-		while (!c->done && !c->failed) {
-			c->caller_waits = 1;
-			pthread_cond_wait(&c->room, &c->mu);
-			c->caller_waits = 0;
-		}
-		int failed = c->failed;
-		pthread_mutex_unlock(&c->mu);
-		if (failed)
-			goto out;
-	}
+	if (c->method == COMPRESS_GZIP && c->nthreads > 1 && wait_workers(c, NULL) < 0)
+		goto out;
 	int r = sha256_final(c->h, digest, &c->err);
 	c->h = NULL;
 	if (r < 0)
