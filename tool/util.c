@@ -395,6 +395,23 @@ char *path_clean(const char *path)
 }
 
 /* the entries of the open directory fd, sorted; closes fd */
+int dir_names(DIR *d, struct strv *out)
+{
+	for (;;) {
+		errno = 0;
+		struct dirent *e = readdir(d);
+		if (!e)
+			break;
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			strv_push(out, out->a ? arena_strdup(out->a, e->d_name) : xstrdup(e->d_name));
+	}
+	int saved = errno;
+	closedir(d);
+	errno = saved;
+	return saved ? -1 : 0;
+}
+
+/* dir_names of the directory open as fd (closed in any case) */
 static int list_names(int fd, struct strv *names)
 {
 	DIR *d = fdopendir(fd);
@@ -402,15 +419,7 @@ static int list_names(int fd, struct strv *names)
 		close(fd);
 		return -1;
 	}
-	struct dirent *e;
-	errno = 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strv_push(names, xstrdup(e->d_name));
-	int saved = errno;
-	closedir(d);
-	errno = saved;
-	return saved ? -1 : 0;
+	return dir_names(d, names);
 }
 
 int remove_tree_at(int dfd, const char *name, long long *bytes)
@@ -465,22 +474,8 @@ int list_dir(const char *dir, struct strv *out, struct error *err)
 	DIR *d = opendir(dir);
 	if (!d)
 		return err_sys(err, "open %s", dir);
-	for (;;) {
-		errno = 0;
-		struct dirent *e = readdir(d);
-		if (!e) {
-			if (errno) {
-				err_sys(err, "read %s", dir);
-				closedir(d);
-				return -1;
-			}
-			break;
-		}
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		strv_push(out, xstrdup(e->d_name));
-	}
-	closedir(d);
+	if (dir_names(d, out) < 0)
+		return err_sys(err, "read %s", dir);
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #ifndef STRATA_UTIL_H
 #define STRATA_UTIL_H
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -106,6 +107,9 @@ int id_parse(const char *s, unsigned *id);
 int hex_digit(int c);
 /* write all n bytes, retrying after EINTR; 0 or -1 with errno */
 int write_all(int fd, const void *p, size_t n);
+/* the names in the directory d, except "." and "..", appended to out (in out's arena, else
+   malloc'd; in readdir order); closes d; 0, or -1 with errno */
+int dir_names(DIR *d, struct strv *out);
 /* the names in dir, except "." and "..", appended to out (malloc'd, in readdir order); 0 or -1 with err */
 int list_dir(const char *dir, struct strv *out, struct error *err);
 /* read up to n bytes, retrying after EINTR; the count, 0 at the end, or -1 with errno */

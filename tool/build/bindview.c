@@ -64,15 +64,8 @@ static int walk(struct view *v, const char *rel, int depth, struct error *err)
 		return err_sys(err, "%s", h);
 	struct strv names;
 	strv_init(&names, v->a);
-	struct dirent *e;
-	errno = 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strv_push(&names, arena_strdup(v->a, e->d_name));
-	int rerr = errno;
-	closedir(d);
-	if (rerr)
-		return errno = rerr, err_sys(err, "reading %s", h);
+	if (dir_names(d, &names) < 0)
+		return err_sys(err, "reading %s", h);
 	for (size_t i = 0; i < names.n; i++) {
 		char *sub = *rel ? arena_printf(v->a, "%s/%s", rel, names.v[i]) : names.v[i];
 		char *sh = arena_printf(v->a, "%s/%s", h, names.v[i]);

@@ -424,15 +424,8 @@ static int walk(struct copy_src *s, struct srcmatch *m, struct hashpool_dir *dir
 	}
 	struct strv names;
 	strv_init(&names, s->a);
-	struct dirent *e;
-	errno = 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			strv_push(&names, arena_strdup(s->a, e->d_name));
-	int rerr = errno;
-	closedir(d);
-	if (rerr)
-		return errno = rerr, err_sys(err, "reading %s", qname(host));
+	if (dir_names(d, &names) < 0)
+		return err_sys(err, "reading %s", qname(host));
 	if (names.n)
 		qsort(names.v, names.n, sizeof *names.v, cmp_str);
 	for (size_t i = 0; i < names.n; i++) {
