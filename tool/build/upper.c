@@ -66,47 +66,22 @@ static int walk_dir(struct walk *w, const char *host, const char *rel, struct er
 			marker(w, rel, arena_printf(w->a, ".wh.%s", name));
 			continue;
 		}
-		if (S_ISSOCK(st.st_mode)) {
+		struct layer_entry ent;
+		int k = layer_entry_stat(w->a, hp, &st, rp, &ent, err);
+		if (k < 0) {
+			r = -1;
+			break;
+		}
+		if (k == 0) {
 			w->skipped++;
 			continue;
 		}
 		struct layer_entry *e = push(w);
-		e->path = rp;
-		e->mode = st.st_mode & 07777;
-		e->uid = st.st_uid;
-		e->gid = st.st_gid;
-		char cap[256];
-		ssize_t cl = lgetxattr(hp, "security.capability", cap, sizeof cap);
-		if (cl > 0) {
-			void *c = arena_alloc(w->a, (size_t)cl);
-			memcpy(c, cap, (size_t)cl);
-			e->cap = c;
-			e->caplen = (size_t)cl;
-		}
+		*e = ent;
+		/* the upper directory is one file system: the inode is the key */
 		if (!S_ISDIR(st.st_mode) && st.st_nlink > 1)
 			e->hardlink_key = (unsigned long long)st.st_ino + 1;
-		if (S_ISREG(st.st_mode)) {
-			e->type = LAYER_REG;
-			e->src = hp;
-			e->size = st.st_size;
-		} else if (S_ISLNK(st.st_mode)) {
-			e->type = LAYER_SYMLINK;
-			char *buf = arena_alloc(w->a, (size_t)st.st_size + 1);
-			ssize_t ll = readlink(hp, buf, (size_t)st.st_size + 1);
-			if (ll < 0 || ll > st.st_size) {
-				r = err_sys(err, "readlink %s", hp);
-				break;
-			}
-			buf[ll] = 0;
-			e->link = buf;
-		} else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
-			e->type = S_ISCHR(st.st_mode) ? LAYER_CHAR : LAYER_BLOCK;
-			e->devmajor = major(st.st_rdev);
-			e->devminor = minor(st.st_rdev);
-		} else if (S_ISFIFO(st.st_mode)) {
-			e->type = LAYER_FIFO;
-		} else if (S_ISDIR(st.st_mode)) {
-			e->type = LAYER_DIR;
+		if (S_ISDIR(st.st_mode)) {
 			char v[4];
 			ssize_t vl = lgetxattr(hp, w->opaque_attr, v, sizeof v);
 			/* a directory made again where one was deleted hides everything below it */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "compress.h"
@@ -80,6 +82,47 @@ static int path_ok(const char *p)
 			return 1;
 		c = end + 1;
 	}
+}
+
+int layer_entry_stat(struct arena *a, const char *path, const struct stat *st, const char *lpath,
+		     struct layer_entry *e, struct error *err)
+{
+	memset(e, 0, sizeof *e);
+	e->path = lpath;
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	if (S_ISDIR(st->st_mode)) {
+		e->type = LAYER_DIR;
+	} else if (S_ISREG(st->st_mode)) {
+		e->type = LAYER_REG;
+		e->src = path;
+		e->size = st->st_size;
+	} else if (S_ISLNK(st->st_mode)) {
+		e->type = LAYER_SYMLINK;
+		size_t sz = (size_t)st->st_size + 1;
+		char *t = arena_alloc(a, sz + 1);
+		ssize_t tl = readlink(path, t, sz);
+		if (tl < 0 || (size_t)tl >= sz)
+			return tl < 0 ? err_sys(err, "readlink %s", path) : err_set(err, "%s: symlink changed while read", path);
+		t[tl] = 0;
+		e->link = t;
+	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		e->type = S_ISCHR(st->st_mode) ? LAYER_CHAR : LAYER_BLOCK;
+		e->devmajor = major(st->st_rdev);
+		e->devminor = minor(st->st_rdev);
+	} else if (S_ISFIFO(st->st_mode)) {
+		e->type = LAYER_FIFO;
+	} else {
+		return 0;
+	}
+	char cap[256];
+	ssize_t cl = lgetxattr(path, "security.capability", cap, sizeof cap);
+	if (cl > 0) {
+		e->cap = memcpy(arena_alloc(a, (size_t)cl), cap, (size_t)cl);
+		e->caplen = (size_t)cl;
+	}
+	return 1;
 }
 
 int layer_whiteout_bad(const char *base)

@@ -12,8 +12,10 @@
 #include "compress.h"
 #include "digest.h"
 
+struct arena;
 struct archive;
 struct error;
+struct stat;
 
 /* set the tar format of the layer contract (pax restricted) on a libarchive writer; ARCHIVE_OK or
    libarchive's error */
@@ -56,6 +58,12 @@ struct layer_digests {
 	enum compress_method method; /* how the blob is compressed (its media type) */
 };
 
+/* the file at path (host), whose lstat is st, as the entry e at the layer path lpath: type, mode,
+   owner, content (src, size), link target, device numbers and security.capability (for any type,
+   as docker reads it), strings in a; hardlink_key is the caller's. 1, 0 for a socket (no file of
+   an image, as in docker) or a type a layer has not, -1 with err */
+int layer_entry_stat(struct arena *a, const char *path, const struct stat *st, const char *lpath,
+		     struct layer_entry *e, struct error *err);
 /* 1 when the file name base is a whiteout that names no file: ".wh." followed by nothing, "." or
    ".." (applied, it would remove its own directory or the one above, outside the layer's place);
    every reader and writer of layers refuses such an entry */
