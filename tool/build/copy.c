@@ -261,14 +261,12 @@ static int changed(struct error *err, const char *host)
 	return err_set(err, "%s: changed while it was copied; build again", qname(host));
 }
 
-/* what a file handed to the hash pool needs when its result comes back */
+/* the file a job of the hash pool is for: s->m[mi].files[fi] (arrays that may move meanwhile) */
 struct pending {
-	size_t mi, fi;                /* s->m[mi].files[fi] (arrays that may move meanwhile) */
-	struct stat seen;             /* the walk's lstat */
+	size_t mi, fi;
 };
 
-/* the result of a file's hashing into its srcfile, checked against what the walk saw; the
-   descriptor is kept for the layer or closed */
+/* the result of a file's hashing into its srcfile, checked against what the walk saw (f->st) */
 static int apply_hash(struct copy_src *s, const struct pending *p, const struct hashpool_result *r,
 		      struct error *err)
 {
@@ -281,7 +279,7 @@ static int apply_hash(struct copy_src *s, const struct pending *p, const struct 
 	}
 	/* the stat the walk took before the open is the one after the read: the content read is
 	   the content it describes */
-	if (!same_content(&p->seen, &r->after))
+	if (!same_content(&f->st, &r->after))
 		return changed(err, f->host);
 	memcpy(f->hash, r->hash, KEY_HEX);
 	f->st = r->after;
@@ -296,35 +294,43 @@ static int apply_hash(struct copy_src *s, const struct pending *p, const struct 
 	return 0;
 }
 
-/* take the finished results (all of them, waiting, with all); after an error the rest are only
-   taken */
-static int drain(struct copy_src *s, bool all, struct error *err)
+/* take the oldest result (waiting for it, with wait) and apply it; after an error results are
+   only taken; 1 taken, 0 none, -1 error */
+static int take(struct copy_src *s, bool wait, struct error *err)
 {
 	struct hashpool_result r;
-	int rc = 0;
-	while (s->pool && hashpool_take(s->pool, all, &r)) {
-		if (!s->drain_err && apply_hash(s, &s->pending[r.tag], &r, err) < 0)
-			s->drain_err = true, rc = -1;
+	if (!s->pool || !hashpool_take(s->pool, wait, &r))
+		return 0;
+	if (!s->drain_err && apply_hash(s, &s->pending[r.tag], &r, err) < 0) {
+		s->drain_err = true;
+		return -1;
 	}
+	return 1;
+}
+
+/* take the finished results (all of them, waiting, with all) */
+static int drain(struct copy_src *s, bool all, struct error *err)
+{
+	int k, rc = 0;
+	while ((k = take(s, all, err)) != 0)
+		if (k < 0)
+			rc = -1;
 	return rc;
 }
 
+/* hand s->m[mi].files[fi], name in dir, of size bytes, to the hash pool (a full pool gives back
+   its oldest result first) */
 static int queue_hash(struct copy_src *s, size_t mi, size_t fi, struct hashpool_dir *dir, const char *name,
-		      const struct stat *seen, struct error *err)
+		      off_t size, struct error *err)
 {
 	if (!s->pool)
 		s->pool = hashpool_new();
-	while (hashpool_full(s->pool)) {
-		struct hashpool_result r;
-		hashpool_take(s->pool, true, &r);
-		if (apply_hash(s, &s->pending[r.tag], &r, err) < 0) {
-			s->drain_err = true;
+	while (hashpool_full(s->pool))
+		if (take(s, true, err) < 0)
 			return -1;
-		}
-	}
 	s->pending = array_grow(s->pending, &s->cappending, s->npending + 1, sizeof *s->pending, NULL);
-	s->pending[s->npending] = (struct pending){.mi = mi, .fi = fi, .seen = *seen};
-	hashpool_submit(s->pool, dir, name, seen->st_size, s->npending++);
+	s->pending[s->npending] = (struct pending){.mi = mi, .fi = fi};
+	hashpool_submit(s->pool, dir, name, size, s->npending++);
 	return drain(s, false, err);
 }
 
@@ -361,7 +367,7 @@ static int fill_at(struct copy_src *s, struct srcfile *f, struct hashpool_dir *d
 				memcpy(f->cap, cap, caplen);
 				f->caplen = caplen;
 			}
-		} else if (queue_hash(s, s->n - 1, (size_t)(f - s->m[s->n - 1].files), dir, name, seen, err) < 0) {
+		} else if (queue_hash(s, s->n - 1, (size_t)(f - s->m[s->n - 1].files), dir, name, seen->st_size, err) < 0) {
 			/* hashed on a helper thread while the walk goes on; the match is the last one */
 			return -1;
 		}
@@ -742,7 +748,7 @@ int copy_collect(struct arena *a, const struct copy_opts *o, const char *const *
 		 struct copy_src **out, struct error *err)
 {
 	int r = collect(a, o, patterns, n, out, err);
-	/* every hash in: on an error only to close the descriptors */
+	/* every job done: on an error only so that none still reads a directory or name of ours */
 	struct error derr;
 	if (drain(*out, true, r < 0 ? &derr : err) < 0)
 		r = -1;

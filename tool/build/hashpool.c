@@ -83,6 +83,20 @@ static void hash_job(struct hashpool_result *r, int fd)
 	close(fd);
 }
 
+/* jobs [from, to) on the calling thread, BATCH at a time: a batch's files are all opened before
+   any is hashed */
+static void run_range(struct hashpool *p, size_t from, size_t to)
+{
+	for (size_t at = from; at < to; at += BATCH) {
+		size_t end = to - at > BATCH ? at + BATCH : to;
+		int fds[BATCH];
+		for (size_t i = at; i < end; i++)
+			open_job(&p->job[i % RING], &p->r[i % RING], &fds[i - at]);
+		for (size_t i = at; i < end; i++)
+			hash_job(&p->r[i % RING], fds[i - at]);
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct hashpool *p = arg;
@@ -98,11 +112,7 @@ static void *worker(void *arg)
 			to = from + BATCH;
 		p->claim = to;
 		pthread_mutex_unlock(&p->mu);
-		int fds[BATCH];
-		for (size_t i = from; i < to; i++)
-			open_job(&p->job[i % RING], &p->r[i % RING], &fds[i - from]);
-		for (size_t i = from; i < to; i++)
-			hash_job(&p->r[i % RING], fds[i - from]);
+		run_range(p, from, to);
 		pthread_mutex_lock(&p->mu);
 		for (size_t i = from; i < to; i++)
 			p->finished[i % RING] = true;
@@ -136,12 +146,9 @@ static void publish(struct hashpool *p)
 	p->unpublished = 0;
 	if (!p->nworkers) {
 		/* no thread could start: the caller's thread does the work */
-		for (; p->claim < p->pub; p->claim++) {
-			int fd;
-			open_job(&p->job[p->claim % RING], &p->r[p->claim % RING], &fd);
-			hash_job(&p->r[p->claim % RING], fd);
+		run_range(p, p->claim, p->pub);
+		for (; p->claim < p->pub; p->claim++)
 			p->finished[p->claim % RING] = true;
-		}
 		return;
 	}
 	pthread_cond_broadcast(&p->work);

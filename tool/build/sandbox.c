@@ -489,10 +489,10 @@ static void stop_slirp(pid_t sp, int exit_w)
 {
 	close(exit_w);
 	kill(sp, SIGTERM);
+	/* the others are reaped as the next sandbox starts */
 	if (nstopping == sizeof stopping / sizeof *stopping)
 		reap_stopped(true);
 	stopping[nstopping++] = sp;
-	reap_stopped(false);
 }
 
 /* slirp4netns for the network namespace of pid: its pid, once it has configured tap0 */
