@@ -670,6 +670,14 @@ int openat_root(int rootfd, const char *rel, int flags)
 	return walk_in_root(rootfd, rel, flags);
 }
 
+int set_times(const char *path, struct timespec atime, struct timespec mtime, struct error *err)
+{
+	const struct timespec ts[2] = {atime, mtime};
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
+		return err_sys(err, "set times of %s", path);
+	return 0;
+}
+
 int openat_noatime(int dirfd, const char *name, int flags)
 {
 	/* reading a just-touched tree would otherwise write every inode back */

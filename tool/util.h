@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 #include <stdnoreturn.h>
 
 struct error;
@@ -127,6 +128,8 @@ int openat_root(int rootfd, const char *rel, int flags);
 /* openat(dirfd, name, flags) without updating the access time where the process may (it owns the
    file, or is root) */
 int openat_noatime(int dirfd, const char *name, int flags);
+/* set path's access and modification times (of a symlink itself, never its target); -1 with err */
+int set_times(const char *path, struct timespec atime, struct timespec mtime, struct error *err);
 /* read a whole file into a NUL-terminated malloc'd buffer; NULL and errno on failure */
 char *read_file(const char *path, size_t *len);
 /* read_file, a missing file being no error: 1 with *out (and *len when len is set), 0 when path does

@@ -108,10 +108,8 @@ int bindview_whiteouts(struct arena *a, const struct copy_src *s, const char *ho
 		const char *rel = v.made.v[i];
 		if (lstat(*rel ? arena_printf(a, "%s/%s", host, rel) : host, &st) < 0)
 			return err_sys(err, "%s/%s", host, rel);
-		struct timespec ts[2] = {st.st_atim, st.st_mtim};
-		const char *p = *rel ? arena_printf(a, "%s/%s", dir, rel) : dir;
-		if (utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
-			return err_sys(err, "times of %s", p);
+		if (set_times(*rel ? arena_printf(a, "%s/%s", dir, rel) : dir, st.st_atim, st.st_mtim, err) < 0)
+			return -1;
 	}
 	*n = v.n;
 	return 0;

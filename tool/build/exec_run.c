@@ -42,6 +42,7 @@ struct run {
 	const char *view;        /* the parent's filesystem, read-only, for lookups */
 	char *dir;               /* this run's scratch directory in the store */
 	char *stub;              /* dir/stub: the top lower, holding the mount points the parent lacks */
+	char *upper;             /* dir/upper: what the command writes */
 	bool quiet;
 	long long epoch;           /* the times of what the sandbox adds: the top, stubs, /etc/hosts */
 	struct progress *prog;     /* where the output is shown (progress.h) */
@@ -102,10 +103,8 @@ static char *tail_lines(struct run *r)
 /* path's times set to the epoch: what the sandbox adds shows no time of the build */
 static int epoch_times(struct run *r, const char *path, struct error *err)
 {
-	const struct timespec ts[2] = {{.tv_sec = (time_t)r->epoch}, {.tv_sec = (time_t)r->epoch}};
-	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_sys(err, "set times of %s", path);
-	return 0;
+	const struct timespec t = {.tv_sec = (time_t)r->epoch};
+	return set_times(path, t, t, err);
 }
 
 /* the metadata of the parent's directory at rel (relative), copied onto the stub's, so the merged
@@ -134,29 +133,23 @@ static int stub_times(struct run *r, const char *rel, struct error *err)
 {
 	char *p = *rel ? arena_printf(r->a, "%s/%s", r->stub, rel) : r->stub;
 	DIR *d = opendir(p);
-	if (!d)
-		return err_sys(err, "open %s", p);
-	int rc = 0;
-	struct dirent *de;
-	while (rc == 0 && (de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		char *sub = *rel ? arena_printf(r->a, "%s/%s", rel, de->d_name) : arena_strdup(r->a, de->d_name);
-		struct stat st;
+	struct strv names;
+	strv_init(&names, r->a);
+	if (!d || dir_names(d, &names) < 0)
+		return err_sys(err, "read %s", p);
+	for (size_t i = 0; i < names.n; i++) {
+		char *sub = *rel ? arena_printf(r->a, "%s/%s", rel, names.v[i]) : names.v[i];
 		char *sp = arena_printf(r->a, "%s/%s", r->stub, sub);
+		struct stat st;
 		if (lstat(sp, &st) < 0)
-			rc = err_sys(err, "stat %s", sp);
-		else
-			rc = S_ISDIR(st.st_mode) ? stub_times(r, sub, err) : epoch_times(r, sp, err);
+			return err_sys(err, "stat %s", sp);
+		if ((S_ISDIR(st.st_mode) ? stub_times(r, sub, err) : epoch_times(r, sp, err)) < 0)
+			return -1;
 	}
-	closedir(d);
 	struct stat ps;
-	if (rc < 0 || !*rel || lstat(arena_printf(r->a, "%s/%s", r->view, rel), &ps) < 0 || !S_ISDIR(ps.st_mode))
-		return rc < 0 ? rc : epoch_times(r, p, err);
-	const struct timespec ts[2] = {ps.st_atim, ps.st_mtim};
-	if (utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
-		return err_sys(err, "set times of %s", p);
-	return 0;
+	if (!*rel || lstat(arena_printf(r->a, "%s/%s", r->view, rel), &ps) < 0 || !S_ISDIR(ps.st_mode))
+		return epoch_times(r, p, err);
+	return set_times(p, ps.st_atim, ps.st_mtim, err);
 }
 
 /* where target (absolute) is in the parent, symlinks resolved inside it; when the parent lacks it,
@@ -658,7 +651,8 @@ static int setup(struct run *r, struct store *s, struct image *img, enum sandbox
 		}
 	}
 	/* the merged view's top is the upper's */
-	if (epoch_times(r, arena_printf(r->a, "%s/upper", r->dir), err) < 0)
+	r->upper = arena_printf(r->a, "%s/upper", r->dir);
+	if (epoch_times(r, r->upper, err) < 0)
 		goto out;
 	r->stub = arena_printf(r->a, "%s/stub", r->dir);
 	if (rootfs_lowers(s, img, r->dir, &lowers, &nl, err) < 0)
@@ -733,12 +727,12 @@ static void adopt(struct run *r, struct exec *x, const struct layer_entry *e, si
 		return;
 	}
 	struct error ignored;
-	char *upper = arena_printf(r->a, "%s/upper", r->dir), *tmp = NULL, *dir = NULL;
-	if (upper_adopt(upper, e, n, x->epoch, &ignored) < 0 || store_tmpdir(x->s, &tmp, &ignored) < 0)
+	char *tmp = NULL, *dir = NULL;
+	if (upper_adopt(r->upper, e, n, x->epoch, &ignored) < 0 || store_tmpdir(x->s, &tmp, &ignored) < 0)
 		return;
 	/* a directory of the store's tmp/ of its own, as store_dir_commit takes: the upper renamed
 	   over a new empty one */
-	if (rename(upper, tmp) == 0)
+	if (rename(r->upper, tmp) == 0)
 		(void)store_dir_commit(x->s, "layer", hex, tmp, &dir, &ignored);
 	else
 		store_tmp_discard(x->s, tmp);
@@ -798,7 +792,7 @@ int exec_run(struct exec *x, struct error *err)
 	struct layer_entry *e;
 	size_t n, skipped;
 	bool dropping = x->run && x->run->drop_volatile;
-	if (upper_entries(r.a, arena_printf(r.a, "%s/upper", r.dir), userns_active(), &e, &n, &skipped, err) < 0)
+	if (upper_entries(r.a, r.upper, userns_active(), &e, &n, &skipped, err) < 0)
 		goto out;
 	if (dropping && volatile_apply(e, &n, x->epoch, r.a, err) < 0)
 		goto out;

@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 
 #include "error.h"
 #include "layer.h"
-#include "map.h"
 #include "util.h"
 
 struct walk {
@@ -109,10 +107,11 @@ int upper_entries(struct arena *a, const char *upper, bool userxattr, struct lay
 	return 0;
 }
 
-/* drop path's extended attributes but the capability and, on a directory marked opaque in the
-   layer, the opaque mark: what overlayfs keeps in an upper (trusted.overlay.origin, impure, ...)
-   and what the command set are in no layer */
-static int strip_xattrs(const char *path, bool opaque, struct error *err)
+/* drop path's extended attributes but the capability and, on a directory (dir) marked opaque,
+   the opaque mark: what overlayfs keeps in an upper (trusted.overlay.origin, impure, ...) and
+   what the command set are in no layer. The mark stays where upper_entries made a marker of
+   it: its value "y" */
+static int strip_xattrs(const char *path, bool dir, struct error *err)
 {
 	char names[4096];
 	ssize_t k = llistxattr(path, names, sizeof names);
@@ -120,7 +119,9 @@ static int strip_xattrs(const char *path, bool opaque, struct error *err)
 		return err_sys(err, "list attributes of %s", path);
 	for (ssize_t i = 0; i < k; i += (ssize_t)strlen(names + i) + 1) {
 		const char *name = names + i;
-		if (!strcmp(name, "security.capability") || (opaque && !strcmp(name, "trusted.overlay.opaque")))
+		char v[2];
+		if (!strcmp(name, "security.capability") ||
+		    (dir && !strcmp(name, "trusted.overlay.opaque") && lgetxattr(path, name, v, sizeof v) == 1 && v[0] == 'y'))
 			continue;
 		if (lremovexattr(path, name) < 0)
 			return err_sys(err, "remove %s of %s", name, path);
@@ -130,38 +131,24 @@ static int strip_xattrs(const char *path, bool opaque, struct error *err)
 
 int upper_adopt(const char *upper, const struct layer_entry *e, size_t n, long long epoch, struct error *err)
 {
-	/* the directories that a marker below says are opaque in the layer */
-	struct map opq;
-	map_init(&opq, NULL, 0);
-	int rc = -1;
-	for (size_t i = 0; i < n; i++) {
-		const char *slash = strrchr(e[i].path, '/'), *base = slash ? slash + 1 : e[i].path;
-		if (strncmp(base, ".wh.", 4))
-			continue;
-		if (e[i].type != LAYER_REG || e[i].src) {
-			err_set(err, "%s: a file named as a whiteout", e[i].path);
-			goto out;
-		}
-		if (!strcmp(base, ".wh..wh..opq"))
-			map_putn(&opq, e[i].path, slash ? (size_t)(slash - e[i].path) : 0, NULL);
-	}
-	const struct timespec ts[2] = {{.tv_sec = (time_t)epoch}, {.tv_sec = (time_t)epoch}};
+	const struct timespec t = {.tv_sec = (time_t)epoch};
 	for (size_t i = 0; i <= n; i++) {
 		/* i == n: the top, which carries overlayfs's marks too */
 		const char *rel = i < n ? e[i].path : "", *slash = strrchr(rel, '/');
-		if (!strncmp(slash ? slash + 1 : rel, ".wh.", 4))
-			continue; /* a whiteout: made as the extraction makes it, whose times neither sets */
+		if (!strncmp(slash ? slash + 1 : rel, ".wh.", 4)) {
+			/* a marker stands for a whiteout, made as the extraction makes it, whose times
+			   neither sets; a file of that name the extraction would take for one */
+			if (e[i].type != LAYER_REG || e[i].src)
+				return err_set(err, "%s: a file named as a whiteout", rel);
+			continue;
+		}
 		char *p = *rel ? xasprintf("%s/%s", upper, rel) : xstrdup(upper);
-		bool opaque = i < n && e[i].type == LAYER_DIR && map_get(&opq, rel);
-		int r = strip_xattrs(p, opaque, err);
-		if (r == 0 && utimensat(AT_FDCWD, p, ts, AT_SYMLINK_NOFOLLOW) < 0)
-			r = err_sys(err, "set times of %s", p);
+		int r = strip_xattrs(p, i < n && e[i].type == LAYER_DIR, err);
+		if (r == 0)
+			r = set_times(p, t, t, err);
 		free(p);
 		if (r < 0)
-			goto out;
+			return -1;
 	}
-	rc = 0;
-out:
-	map_free(&opq);
-	return rc;
+	return 0;
 }
