@@ -1,5 +1,5 @@
 #!/bin/sh
-# checks: 6
+# checks: 7
 # t5120-run-adopt: a root RUN's overlay upper becomes the store's directory of the layer it was
 # written as (dirs/layer/DIFFID), which the next step mounts, instead of the blob being extracted
 # again. The adopted directory must be what extracting the blob gives: the same entries, types,
@@ -88,3 +88,14 @@ $S run --rm --network=none adopt:1 cat /out/listing >listing 2>l.err
 grep -q '^/a/c/f regular file 4755 0 0 2 0 1$' listing && grep -q '^/etc/hosts regular file 644 0 0 ' listing &&
 	! awk '$(NF-1) != 0 && $1 != "/" { print; bad = 1 } END { exit !bad }' listing >late.out &&
 	ok t5120/later-run-sees-epoch || fail t5120/later-run-sees-epoch "$(head -c 600 listing) $(cat late.out l.err)"
+
+# hostile: a RUN that makes files named as whiteouts. The blob's extraction takes them for
+# whiteouts (as docker's does), so the upper holding them as plain files is not adopted: the next
+# step sees what it sees when every layer is extracted, and no store directory holds such a file.
+mkdir ctx2
+printf 'FROM base:1\nRUN mkdir -p /d/e && touch /d/e/f /.wh.d /d/.wh..wh..opq\nRUN ls -aR /d /bin >/seen\n' >ctx2/Dockerfile
+h1=$($S build -q --network=none ctx2 2>h1.err)
+h2=$(STRATA_NO_ADOPT=1 $S build -q --no-cache --network=none ctx2 2>h2.err)
+plain=$(find "$STRATA_STORE/dirs" -type f -name '.wh.*' | head -3)
+[ -n "$h1" ] && [ "$h1" = "$h2" ] && [ -z "$plain" ] && ok t5120/whiteout-named-files-not-adopted ||
+	fail t5120/whiteout-named-files-not-adopted "adopting $h1, extracting $h2, plain whiteout files: $plain $(cat h1.err h2.err)"
